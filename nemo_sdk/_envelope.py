@@ -1,0 +1,197 @@
+"""Decode the API's two response envelopes into data, or into a typed error.
+
+Pure code (no I/O) so it can be tested and fuzzed without a server.
+API.md, "Response envelopes" and "Error codes".
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from . import errors
+from ._logging import redact
+
+REQUEST_ID_HEADERS = ("X-Request-Id", "X-Trace-Id", "X-Amzn-RequestId")
+
+_CODE_ERRORS: dict[int, type[errors.APIError]] = {
+    1001: errors.AuthenticationError,
+    1002: errors.SessionNotFoundError,
+    2001: errors.InsufficientCreditsError,
+    4001: errors.UnsupportedFileType,
+    4002: errors.FileTooLarge,
+}
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds: either a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN, inf
+        return None
+    return max(0.0, seconds)
+
+
+def _request_id(headers: Mapping[str, str]) -> str | None:
+    for name in REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value
+    return None
+
+
+def _loads(body: bytes) -> Any:
+    if not body.strip():
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _text(body: bytes) -> str:
+    return body.decode("utf-8", errors="replace")
+
+
+def _message(doc: Any, fallback: str) -> str:
+    if isinstance(doc, dict):
+        for key in ("message", "error", "msg", "detail"):
+            value = doc.get(key)
+            if isinstance(value, str) and value:
+                return value
+            if isinstance(value, dict) and isinstance(value.get("message"), str):
+                return str(value["message"])
+    return fallback
+
+
+def _int_code(doc: Any) -> int | None:
+    if not isinstance(doc, dict):
+        return None
+    code = doc.get("code")
+    if isinstance(code, bool):
+        return None
+    if isinstance(code, int):
+        return code
+    if isinstance(code, str) and code.strip().lstrip("-").isdigit():
+        return int(code)
+    return None
+
+
+def _data_field(doc: Any, name: str) -> Any:
+    if isinstance(doc, dict):
+        if name in doc:
+            return doc[name]
+        data = doc.get("data")
+        if isinstance(data, dict):
+            return data.get(name)
+    return None
+
+
+def error_for(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    web_url: str = "",
+    user_id: str | None = None,
+) -> errors.APIError | None:
+    """The typed error a response stands for, or ``None`` when it is a success."""
+    doc = _loads(body)
+    code = _int_code(doc)
+    common: dict[str, Any] = {
+        "status": status,
+        "code": code,
+        "request_id": _request_id(headers),
+        "body": redact(_text(body[:4000])),
+    }
+    if status == 429 or code == 429:
+        limit = _data_field(doc, "limit")
+        return errors.RateLimitError(
+            _message(doc, "rate limited"),
+            retry_after=parse_retry_after(headers.get("Retry-After")),
+            limit=limit if isinstance(limit, str) else None,
+            **common,
+        )
+    if status == 402:
+        return errors.ExportBlocked(
+            _message(doc, "export blocked")
+            + " — export is blocked by the subscription tier, not by credits; a registered"
+            " token with the render scope (set NEMO_TOKEN) unlocks export",
+            **common,
+        )
+    if code in _CODE_ERRORS and code is not None:
+        cls = _CODE_ERRORS[code]
+        message = _message(doc, f"API error {code}")
+        if cls is errors.InsufficientCreditsError:
+            uid = _data_field(doc, "user_id")
+            uid = uid if isinstance(uid, str) and uid else user_id
+            link = f"{web_url.rstrip('/')}/register?bind={uid}" if uid and uid.startswith(
+                "anon_"
+            ) else None
+            if link:
+                message += f" — register to get more credits: {link}"
+            return errors.InsufficientCreditsError(
+                message, user_id=uid, register_url=link, **common
+            )
+        return cls(message, **common)
+    if status == 401:
+        return errors.AuthenticationError(_message(doc, "unauthorized"), **common)
+    if status == 400 and "client" in _message(doc, _text(body)).lower():
+        return errors.MissingClientIdError(_message(doc, "missing X-Client-Id"), **common)
+    if status >= 500:
+        return errors.ServerError(_message(doc, f"server error {status}"), **common)
+    if status == 404:
+        return errors.NotFoundError(_message(doc, "not found"), **common)
+    if 300 <= status < 400:
+        where = headers.get("Location", "")
+        return errors.APIError(
+            f"unexpected redirect to {where!r}; not followed so the token stays on the API host",
+            **common,
+        )
+    if status >= 400:
+        return errors.BadRequestError(_message(doc, f"HTTP {status}"), **common)
+    # 2xx: the envelope decides.
+    if doc is None or not isinstance(doc, dict):
+        return errors.InvalidResponseError("the answer was not a JSON object", **common)
+    if code is not None and code != 0:
+        return errors.BadRequestError(_message(doc, f"API error {code}"), **common)
+    if doc.get("success") is False:
+        return errors.BadRequestError(_message(doc, "request failed"), **common)
+    return None
+
+
+def decode(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    web_url: str = "",
+    user_id: str | None = None,
+) -> dict[str, Any]:
+    """The body of a successful answer, as a dict; raise the typed error otherwise."""
+    error = error_for(status, headers, body, web_url=web_url, user_id=user_id)
+    if error is not None:
+        raise error
+    doc = _loads(body)
+    assert isinstance(doc, dict)  # error_for refused anything else
+    return doc
+
+
+def data_of(doc: Mapping[str, Any]) -> Any:
+    """The ``data`` member of either envelope (``{}`` when absent)."""
+    data = doc.get("data")
+    return {} if data is None else data

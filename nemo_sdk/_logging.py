@@ -1,0 +1,43 @@
+"""The ``nemo_sdk`` logger, with a filter that keeps bearer tokens out of every record."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+
+logger = logging.getLogger("nemo_sdk")
+
+_SECRET = re.compile(r"(Bearer\s+)\S+|\bnmv_[A-Za-z0-9_\-.]+", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """Replace anything that looks like a bearer token with ``[redacted]``."""
+    return _SECRET.sub(lambda m: (m.group(1) or "") + "[redacted]", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Defence in depth: we never log headers, and this scrubs tokens that slip into args."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+logger.addFilter(RedactingFilter())
+
+
+def configure_from_env() -> None:
+    """``NEMO_LOG=debug`` (or ``info``) sends the SDK's log to stderr, once."""
+    level = os.environ.get("NEMO_LOG", "").strip().lower()
+    if level not in ("debug", "info") or getattr(logger, "_nemo_configured", False):
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s nemo_sdk %(levelname)s %(message)s"))
+    handler.addFilter(RedactingFilter())
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if level == "debug" else logging.INFO)
+    logger._nemo_configured = True  # type: ignore[attr-defined]

@@ -1,0 +1,148 @@
+"""``NemoClient``: owns the configuration and the transport, and one attribute per resource."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from types import TracebackType
+
+import aiohttp
+import attrs
+from yarl import URL
+
+from ._logging import configure_from_env
+from ._retry import Sleep
+from ._transport import Transport
+from .config import ClientConfig, RetrySettings, Timeouts
+from .resources.auth import Auth
+from .resources.credits import CreditsResource
+from .resources.sessions import Sessions
+from .resources.state import StateResource
+
+
+class NemoClient:
+    """The async client of the NemoVideo agent API.
+
+    Use it as an async context manager, or call ``await client.close()``::
+
+        async with NemoClient() as nemo:
+            session = await nemo.sessions.create(language="en")
+
+    Settings come from the arguments, then the environment (``NEMO_TOKEN``,
+    ``NEMO_API_URL``, ``NEMO_WEB_URL``, ``NEMO_CLIENT_ID``), then defaults.
+    Without a token the client gets an anonymous one on first use.
+
+    Args:
+        base_url: the API's base URL.
+        web_url: the web app's URL (browser links, registration link).
+        token: a bearer token; beats ``NEMO_TOKEN``.
+        client_id: the ``X-Client-Id``; else ``NEMO_CLIENT_ID``, else a persisted UUID.
+        client_id_path: where the client id is persisted
+            (default ``$XDG_CONFIG_HOME/nemovideo/client_id``).
+        allow_anonymous_reauth: renew an expired token anonymously. Default: only
+            for tokens the client got itself, never for one you supplied.
+        timeouts: connect, read-idle and total timeouts.
+        retry: how the retry rules wait (tests make these milliseconds).
+        source, version, platform: the attribution headers.
+        http_session: an aiohttp session to use; the client then does not close it.
+        config: a ready :class:`ClientConfig` (the other settings are then ignored).
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str | URL | None = None,
+        web_url: str | URL | None = None,
+        token: str | None = None,
+        client_id: str | None = None,
+        client_id_path: str | Path | None = None,
+        allow_anonymous_reauth: bool | None = None,
+        timeouts: Timeouts | None = None,
+        retry: RetrySettings | None = None,
+        source: str | None = None,
+        version: str | None = None,
+        platform: str | None = None,
+        http_session: aiohttp.ClientSession | None = None,
+        config: ClientConfig | None = None,
+        sleep: Sleep | None = None,
+        _transport: Transport | None = None,
+    ) -> None:
+        configure_from_env()
+        if _transport is not None:
+            self._transport = _transport
+        else:
+            self._transport = Transport(
+                config
+                or ClientConfig.resolve(
+                    base_url=base_url,
+                    web_url=web_url,
+                    token=token,
+                    client_id=client_id,
+                    client_id_path=client_id_path,
+                    allow_anonymous_reauth=allow_anonymous_reauth,
+                    source=source,
+                    version=version,
+                    platform=platform,
+                    timeouts=timeouts,
+                    retry=retry,
+                ),
+                http_session=http_session,
+                sleep=sleep or asyncio.sleep,
+            )
+        t = self._transport
+        self.auth = Auth(t)
+        self.sessions = Sessions(t)
+        self.credits = CreditsResource(t)
+        self.state = StateResource(t)
+
+    @property
+    def config(self) -> ClientConfig:
+        """The resolved settings (the token is hidden from its repr)."""
+        return self._transport.config
+
+    @property
+    def closed(self) -> bool:
+        """True after ``close()``."""
+        return self._transport.closed
+
+    def with_options(
+        self,
+        *,
+        timeout: float | Timeouts | None = None,
+        max_retries: int | None = None,
+        retry: RetrySettings | None = None,
+    ) -> NemoClient:
+        """A copy with other timeouts or retries that shares this client's connection pool.
+
+        A number for ``timeout`` sets the total per-request timeout.
+        """
+        config = self.config
+        if isinstance(timeout, Timeouts):
+            config = attrs.evolve(config, timeouts=timeout)
+        elif timeout is not None:
+            config = attrs.evolve(config, timeouts=attrs.evolve(config.timeouts, total=timeout))
+        if retry is not None:
+            config = attrs.evolve(config, retry=retry)
+        if max_retries is not None:
+            config = attrs.evolve(
+                config, retry=attrs.evolve(config.retry, max_retries=max_retries)
+            )
+        return NemoClient(_transport=self._transport.derive(config))
+
+    async def close(self) -> None:
+        """Close the connection pool (an injected aiohttp session is left open)."""
+        await self._transport.close()
+
+    async def __aenter__(self) -> NemoClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"NemoClient(base_url={str(self.config.api_url)!r}, closed={self.closed})"

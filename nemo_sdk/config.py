@@ -1,0 +1,220 @@
+"""Client configuration: arguments, then the environment, then defaults."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import attrs
+from yarl import URL
+
+from ._version import __version__
+from .errors import ConfigurationError
+
+DEFAULT_API_URL = "https://mega-api-prod.nemovideo.ai"
+DEFAULT_WEB_URL = "https://nemovideo.com"
+DEFAULT_SOURCE = "nemo-sdk"
+
+TokenSource = Literal["argument", "env", "anonymous"]
+
+
+@attrs.frozen
+class Timeouts:
+    """Timeouts in seconds; ``None`` disables one.
+
+    Attributes:
+        connect: to open a connection.
+        read: idle time allowed between two reads of the body, so a stalled
+            stream is noticed even while a long request is still legitimately running.
+        total: for one whole request (not applied to chat streams and downloads,
+            which have their own caps).
+    """
+
+    connect: float | None = 10.0
+    read: float | None = 120.0
+    total: float | None = 300.0
+
+
+@attrs.frozen
+class RetrySettings:
+    """How the retry rules of ``_retry`` wait (API.md, "Error codes").
+
+    Attributes:
+        max_retries: retries of an idempotent request after a connection error or a 5xx.
+        rate_limit_wait: seconds to wait after a 429 without ``Retry-After`` (the API says 30).
+        max_rate_limit_wait: a ``Retry-After`` longer than this is not waited out: the
+            429 is raised at once with ``retry_after`` set (the token limit is per 7 days).
+        backoff_initial: first back-off for transient errors, doubled each time, with jitter.
+        backoff_max: the longest single back-off for transient errors.
+    """
+
+    max_retries: int = 2
+    rate_limit_wait: float = 30.0
+    max_rate_limit_wait: float = 120.0
+    backoff_initial: float = 0.5
+    backoff_max: float = 8.0
+
+
+@attrs.frozen
+class Attribution:
+    """The three attribution headers the API requires on every request."""
+
+    source: str = DEFAULT_SOURCE
+    version: str = __version__
+    platform: str = "unknown"
+
+    def headers(self) -> dict[str, str]:
+        """The headers, ready to send."""
+        return {
+            "X-Skill-Source": self.source,
+            "X-Skill-Version": self.version,
+            "X-Skill-Platform": self.platform,
+        }
+
+
+def detect_platform(
+    env: Mapping[str, str] | None = None, install_path: Path | None = None
+) -> str:
+    """``SKILL_SOURCE`` if set, else the platform whose directory holds the install, else unknown."""
+    env = os.environ if env is None else env
+    if env.get("SKILL_SOURCE"):
+        return env["SKILL_SOURCE"]
+    path = (install_path or Path(__file__)).resolve().as_posix()
+    if "/.clawhub/" in path:
+        return "clawhub"
+    if "/.cursor/skills/" in path:
+        return "cursor"
+    return "unknown"
+
+
+def default_config_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CONFIG_HOME/nemovideo``, else ``~/.config/nemovideo``."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "nemovideo"
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def write_client_id(path: Path, client_id: str) -> None:
+    """Persist a client id with owner-only permissions (it identifies the user's device)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(client_id + "\n")
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    os.chmod(path, 0o600)
+
+
+def load_or_create_client_id(path: Path) -> str:
+    """Read the persisted client id; make and persist a new one if absent or corrupt.
+
+    Reusing the id matters: the token call is limited per client id and per IP,
+    and re-auth after expiry must present the same id (API.md, anonymous-token).
+    """
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").strip()
+    except FileNotFoundError:
+        text = ""
+    except OSError:
+        text = ""
+    if text and _is_uuid(text):
+        return text
+    client_id = str(uuid.uuid4())
+    write_client_id(path, client_id)
+    return client_id
+
+
+@attrs.frozen
+class ClientConfig:
+    """Everything a client needs to know, resolved once.
+
+    Build it with :meth:`resolve` (arguments, then environment, then defaults).
+    The token is excluded from ``repr()``.
+    """
+
+    api_url: URL = attrs.field(converter=URL)
+    web_url: URL = attrs.field(converter=URL)
+    token: str | None = attrs.field(default=None, repr=False)
+    token_source: TokenSource = "anonymous"
+    allow_anonymous_reauth: bool = True
+    client_id: str | None = None
+    client_id_path: Path | None = None
+    attribution: Attribution = Attribution()
+    timeouts: Timeouts = Timeouts()
+    retry: RetrySettings = RetrySettings()
+    log_requests: bool = False
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        base_url: str | URL | None = None,
+        web_url: str | URL | None = None,
+        token: str | None = None,
+        client_id: str | None = None,
+        client_id_path: str | Path | None = None,
+        allow_anonymous_reauth: bool | None = None,
+        source: str | None = None,
+        version: str | None = None,
+        platform: str | None = None,
+        timeouts: Timeouts | None = None,
+        retry: RetrySettings | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> ClientConfig:
+        """Resolve each setting from the arguments, then the environment, then defaults."""
+        env = os.environ if env is None else env
+        api_url = URL(str(base_url or env.get("NEMO_API_URL") or DEFAULT_API_URL))
+        web = URL(str(web_url or env.get("NEMO_WEB_URL") or DEFAULT_WEB_URL))
+        for name, url in (("base_url", api_url), ("web_url", web)):
+            if url.scheme not in ("http", "https") or not url.host:
+                raise ConfigurationError(f"{name} must be an http(s) URL, got {str(url)!r}")
+        source_of_token: TokenSource
+        if token:
+            source_of_token = "argument"
+        elif env.get("NEMO_TOKEN"):
+            token, source_of_token = env["NEMO_TOKEN"], "env"
+        else:
+            token, source_of_token = None, "anonymous"
+        if allow_anonymous_reauth is None:
+            # A token the user supplied belongs to their (maybe registered) account:
+            # silently swapping it for an anonymous one would move their work to a
+            # stranger's identity, so only tokens we minted are renewed by default.
+            allow_anonymous_reauth = source_of_token == "anonymous"
+        cid = client_id or env.get("NEMO_CLIENT_ID") or None
+        if client_id_path is not None:
+            cid_path: Path | None = Path(client_id_path)
+        else:
+            cid_path = default_config_dir(env) / "client_id"
+        return cls(
+            api_url=api_url,
+            web_url=web,
+            token=token,
+            token_source=source_of_token,
+            allow_anonymous_reauth=allow_anonymous_reauth,
+            client_id=cid,
+            client_id_path=cid_path,
+            attribution=Attribution(
+                source=source or DEFAULT_SOURCE,
+                version=version or __version__,
+                platform=platform or detect_platform(env),
+            ),
+            timeouts=timeouts or Timeouts(),
+            retry=retry or RetrySettings(),
+            log_requests=env.get("NEMO_LOG", "").lower() == "debug",
+        )

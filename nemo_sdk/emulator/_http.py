@@ -1,0 +1,193 @@
+"""Answers in the API's envelopes, the emulator's auth check, and its middleware."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+from .faults import STREAM_KINDS, Fault
+from .store import Token, User
+
+if TYPE_CHECKING:
+    from .server import Emulator
+
+EMULATOR_KEY: web.AppKey[Emulator] = web.AppKey("emulator")
+ATTRIBUTION_HEADERS = ("X-Skill-Source", "X-Skill-Version", "X-Skill-Platform")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Reply(Exception):
+    """Raised by handlers to answer at once with an error response."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def ok(data: Any) -> web.Response:
+    """``{"code": 0, "message": "success", "data": ...}``."""
+    return web.json_response({"code": 0, "message": "success", "data": data})
+
+
+def render_ok(data: Any, **top: Any) -> web.Response:
+    """The render endpoints' envelope: ``{"success": true, "data": ...}``."""
+    return web.json_response({"success": True, "data": data, **top})
+
+
+def fail(
+    code: int,
+    message: str,
+    *,
+    status: int = 200,
+    data: Any = None,
+    headers: dict[str, str] | None = None,
+) -> Reply:
+    """An error in the ``code`` envelope (HTTP 200 by default, as the service does)."""
+    body: dict[str, Any] = {"code": code, "message": message}
+    if data is not None:
+        body["data"] = data
+    return Reply(web.json_response(body, status=status, headers=headers))
+
+
+def emulator_of(request: web.Request) -> Emulator:
+    return request.app[EMULATOR_KEY]
+
+
+def bearer(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.startswith("Bearer ") else None
+
+
+def require_token(request: web.Request, scope: str | None = None) -> tuple[Token, User]:
+    """The caller's token and user, or a 1001 answer."""
+    store = emulator_of(request).store
+    value = bearer(request)
+    token = store.authenticate(value) if value else None
+    if token is None:
+        raise fail(1001, "token expired or invalid")
+    if scope is not None and not token.allows(scope):
+        raise fail(
+            402,
+            f"this token lacks the {scope!r} scope: anonymous tokens cannot {scope}; "
+            "a registered token is needed",
+            status=402,
+        )
+    return token, store.users[token.user_id]
+
+
+def has_attribution(request: web.Request) -> bool:
+    return all(request.headers.get(h) for h in ATTRIBUTION_HEADERS)
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """What the emulator saw of one request (tests assert on these)."""
+
+    origin: str
+    method: str
+    path: str
+    route: str
+    headers: CIMultiDict[str]
+
+
+def _fault_response(fault: Fault) -> web.Response | None:
+    p = fault.params
+    status = p.get("status")
+    if fault.kind == "429":
+        headers = {}
+        if p.get("retry_after") is not None:
+            headers["Retry-After"] = str(p["retry_after"])
+        return fail(429, "rate limited", status=429, headers=headers,
+                    data={"limit": p["limit"]} if "limit" in p else None).response  # fmt: skip
+    if fault.kind == "402":
+        return fail(402, "free plan export blocked", status=402).response
+    if fault.kind == "400":
+        return fail(400, "missing X-Client-Id header", status=400).response
+    if fault.kind == "500":
+        return web.json_response({"code": 500, "message": "internal error"}, status=status or 500)
+    if fault.kind == "garbage":
+        return web.Response(
+            status=status or 200, body=b"<html>\x00 upstream says no", content_type="text/html"
+        )
+    if fault.kind == "empty":
+        return web.Response(status=status or 502, body=b"")
+    if fault.kind.isdigit():
+        messages = {
+            "1001": "token expired or invalid",
+            "1002": "session not found",
+            "2001": "insufficient credits",
+            "4001": "unsupported file type",
+            "4002": "file too large",
+        }
+        return fail(int(fault.kind), messages[fault.kind], status=status or 200).response
+    return None
+
+
+async def _drop(request: web.Request) -> web.StreamResponse:
+    # Promise a body, send part of it, then cut the connection.
+    resp = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+    resp.content_length = 4096
+    await resp.prepare(request)
+    await resp.write(b'{"code":0,"message":"success","data":{"trunc')
+    if request.transport is not None:
+        request.transport.close()
+    return resp
+
+
+def make_middleware(origin: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """Record every request, apply planned faults, turn ``Reply`` into its response."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        emu = emulator_of(request)
+        route = request.match_info.route.name or "unknown"
+        emu.requests.append(
+            RecordedRequest(origin, request.method, request.path, route,
+                            CIMultiDict(request.headers))  # fmt: skip
+        )
+        streaming = route in emu.streaming_routes
+        fault = emu.faults.take(route, None if not streaming else _NON_STREAM_KINDS)
+        if fault is not None:
+            if fault.kind == "slow":
+                await asyncio.sleep(float(fault.params.get("delay", 1.0)))
+            elif fault.kind == "drop":
+                return await _drop(request)
+            elif fault.kind != "truncate":
+                response = _fault_response(fault)
+                if response is not None:
+                    response.headers["X-Request-Id"] = f"req_{uuid.uuid4().hex[:12]}"
+                    return response
+        try:
+            response = await handler(request)
+        except Reply as reply:
+            response = reply.response
+        response.headers.setdefault("X-Request-Id", f"req_{uuid.uuid4().hex[:12]}")
+        return response
+
+    return middleware
+
+
+_NON_STREAM_KINDS = frozenset(
+    k for k in ("400", "402", "429", "500", "1001", "1002", "2001", "4001", "4002",
+                "slow", "garbage", "empty")
+    if k not in STREAM_KINDS
+)  # fmt: skip
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    """The JSON object body, or a 400-style error."""
+    try:
+        body = await request.json(loads=json.loads)
+    except (ValueError, UnicodeDecodeError):
+        raise fail(400, "body must be JSON", status=400) from None
+    if not isinstance(body, dict):
+        raise fail(400, "body must be a JSON object", status=400)
+    return body

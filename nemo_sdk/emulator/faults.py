@@ -1,0 +1,79 @@
+"""Fault injection: make the emulator misbehave on purpose, a set number of times.
+
+    emu.faults.add("credits", "429", times=2, retry_after="0.01")
+    emu.faults.add("*", "500")                      # once, on the next request of any route
+    emu.faults.add("state", "slow", delay=2.0)
+    emu.faults.add("export", "garbage", times=None) # every time
+
+Routes are named: ``token``, ``session``, ``claim``, ``chat``, ``upload``,
+``state``, ``credits``, ``export``, ``poll``, ``cancel``, ``download``
+(the API's fallback route) and ``cdn`` (the CDN origin); ``*`` matches any.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = frozenset(
+    {
+        "400", "402", "429", "500", "1001", "1002", "2001", "4001", "4002",
+        "drop", "slow", "garbage", "empty", "truncate",
+    }
+)  # fmt: skip
+# Kinds that only a route streaming its own body can carry out (chat, downloads).
+STREAM_KINDS = frozenset({"drop", "truncate"})
+
+
+@dataclass
+class Fault:
+    """One planned misbehaviour; ``times=None`` means every time."""
+
+    route: str
+    kind: str
+    times: int | None = 1
+    params: dict[str, Any] = field(default_factory=dict)
+    fired: int = 0
+
+
+class FaultInjector:
+    """The planned faults of one emulator. Thread-safe (renders run in threads)."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+
+    def add(self, route: str, kind: str, *, times: int | None = 1, **params: Any) -> Fault:
+        """Plan ``kind`` for the next ``times`` requests of ``route``."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; known: {sorted(KINDS)}")
+        fault = Fault(route, kind, times, dict(params))
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        """Forget every planned fault."""
+        with self._lock:
+            self._faults.clear()
+
+    def take(self, route: str, kinds: frozenset[str] | None = None) -> Fault | None:
+        """The first planned fault for ``route`` among ``kinds``, counting it as fired."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.route not in (route, "*"):
+                    continue
+                if kinds is not None and fault.kind not in kinds:
+                    continue
+                fault.fired += 1
+                if fault.times is not None and fault.fired >= fault.times:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    @property
+    def pending(self) -> list[Fault]:
+        """Faults that have not used up their times."""
+        with self._lock:
+            return list(self._faults)

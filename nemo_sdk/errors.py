@@ -1,0 +1,330 @@
+"""Typed errors: one class per API error code and HTTP rule of the wire contract.
+
+Every error the SDK raises is a :class:`NemoError`. Errors that come from a
+server answer are :class:`APIError` and carry the HTTP status, the API code,
+the request id (when the server sent one) and a short excerpt of the body.
+No message ever contains the bearer token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+ACCEPTED_FORMATS: tuple[str, ...] = (
+    "mp4", "mov", "avi", "webm", "mkv",
+    "jpg", "png", "gif", "webp",
+    "mp3", "wav", "m4a", "aac",
+)  # fmt: skip
+"""File extensions the upload endpoint accepts (API.md, "POST /api/upload-video")."""
+
+MAX_UPLOAD_BYTES = 500 * 1024 * 1024
+"""Largest file the upload endpoint accepts: 500 MB."""
+
+
+class NemoError(Exception):
+    """Base class of every error raised by nemo_sdk."""
+
+
+class ClientClosedError(NemoError):
+    """The client was used after ``close()`` (or after its ``async with`` block ended)."""
+
+
+class ConfigurationError(NemoError, ValueError):
+    """A setting is missing or malformed (raised before anything is sent)."""
+
+
+class InvalidArgument(NemoError, ValueError):
+    """An argument is malformed (checked before anything is sent)."""
+
+
+class APIConnectionError(NemoError):
+    """The request could not reach the server or the connection broke mid-answer."""
+
+
+class APITimeoutError(APIConnectionError):
+    """A connect, read-idle or total timeout passed."""
+
+
+class APIError(NemoError):
+    """The server answered with an error.
+
+    Attributes:
+        status: the HTTP status, or ``None`` when the error was found client-side.
+        code: the API error code (``1001``, ``2001``...), when the body had one.
+        request_id: the server's request id header, when present.
+        body: at most 2,000 characters of the raw body, for diagnostics.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: int | None = None,
+        request_id: str | None = None,
+        body: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+        self.body = body[:2000] if body is not None else None
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.status is not None:
+            parts.append(f"HTTP {self.status}")
+        if self.code is not None:
+            parts.append(f"code {self.code}")
+        if self.request_id:
+            parts.append(f"request id {self.request_id}")
+        return parts[0] if len(parts) == 1 else f"{parts[0]} ({', '.join(parts[1:])})"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, status={self.status}, code={self.code})"
+
+
+class InvalidResponseError(APIError):
+    """The server's answer was not the JSON envelope the contract describes."""
+
+
+class AuthenticationError(APIError):
+    """Code 1001: the token is expired or invalid and could not be renewed."""
+
+
+class MissingClientIdError(APIError):
+    """HTTP 400: the request lacked ``X-Client-Id`` and a retry with one failed too."""
+
+
+class SessionNotFoundError(APIError):
+    """Code 1002: the session does not exist (a new session would lose the timeline)."""
+
+
+class InsufficientCreditsError(APIError):
+    """Code 2001: out of credits.
+
+    Attributes:
+        user_id: the anonymous user id (``anon_...``), when known.
+        register_url: ``<web>/register?bind=<user_id>`` for anonymous users, else ``None``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        user_id: str | None = None,
+        register_url: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.user_id = user_id
+        self.register_url = register_url
+
+
+class UnsupportedFileType(APIError):
+    """Code 4001 (or found before upload): the file type is not accepted.
+
+    Attributes:
+        accepted_formats: the extensions the API accepts.
+        filename: the offending file, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        filename: str | None = None,
+        accepted_formats: Sequence[str] = ACCEPTED_FORMATS,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.filename = filename
+        self.accepted_formats = tuple(accepted_formats)
+
+
+class FileTooLarge(APIError):
+    """Code 4002 (or found before upload): the file is larger than the API accepts.
+
+    Attributes:
+        limit: the limit in bytes (500 MB).
+        size: the file's size in bytes, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        size: int | None = None,
+        limit: int = MAX_UPLOAD_BYTES,
+        filename: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.size = size
+        self.limit = limit
+        self.filename = filename
+
+
+class ExportBlocked(APIError):
+    """HTTP 402: export is blocked by the subscription tier (not a credit problem).
+
+    Never retried. A registered token (set ``NEMO_TOKEN``) unlocks export.
+    """
+
+
+class RateLimitError(APIError):
+    """HTTP 429 after the one retry the contract allows.
+
+    Attributes:
+        retry_after: seconds the server asked to wait, when it said.
+        limit: for the anonymous-token call, which limit was hit
+            (for example ``"per_client"`` or ``"per_ip"``), when the server said.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        limit: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+        self.limit = limit
+
+
+class NotFoundError(APIError):
+    """HTTP 404 for something other than a session (for example an unknown render id)."""
+
+
+class BadRequestError(APIError):
+    """Another 4xx answer the contract gives no special rule for."""
+
+
+class ServerError(APIError):
+    """HTTP 5xx that persisted after the retries allowed for the request."""
+
+
+class DraftNotExportable(NemoError, ValueError):
+    """The draft has no tracks, or every track's segment list is empty (checked before sending)."""
+
+
+class RenderFailed(APIError):
+    """The render job ended with status ``failed``.
+
+    Attributes:
+        render_id: the render job's id.
+        error: the server's error text.
+    """
+
+    def __init__(self, message: str, *, render_id: str, error: str | None = None, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.render_id = render_id
+        self.error = error
+
+
+class RenderTimeout(NemoError):
+    """``renders.wait`` passed its overall deadline; the render id still resumes it."""
+
+    def __init__(self, message: str, *, render_id: str, last_status: str | None = None) -> None:
+        super().__init__(message)
+        self.render_id = render_id
+        self.last_status = last_status
+
+
+class StreamError(NemoError):
+    """The Server-Sent Events stream could not be decoded."""
+
+
+class EventTooLarge(StreamError):
+    """A single Server-Sent Event grew past the decoder's size limit."""
+
+    def __init__(self, message: str, *, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class EventParseError(StreamError):
+    """An event's ``data`` was not valid JSON (raised only when the caller asked for strictness)."""
+
+    def __init__(self, message: str, *, data: str) -> None:
+        super().__init__(message)
+        self.data = data[:2000]
+
+
+class StreamInterrupted(NemoError):
+    """The chat stream dropped and the session's draft did not change while we watched.
+
+    Attributes:
+        session_id: the chat's session.
+        received: the events received before the drop.
+        text: the text received before the drop.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        session_id: str,
+        received: Sequence[Any] = (),
+        text: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.session_id = session_id
+        self.received = list(received)
+        self.text = text
+
+
+class HandlerError(NemoError):
+    """A user event handler raised; the original exception is ``__cause__``.
+
+    Attributes:
+        handler: the handler's class name.
+        hook: the hook that raised (``on_text``...).
+    """
+
+    def __init__(self, message: str, *, handler: str, hook: str) -> None:
+        super().__init__(message)
+        self.handler = handler
+        self.hook = hook
+
+
+class DownloadError(NemoError):
+    """A render's file could not be downloaded (both the output URL and the fallback failed)."""
+
+
+__all__ = [
+    "ACCEPTED_FORMATS",
+    "MAX_UPLOAD_BYTES",
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientClosedError",
+    "ConfigurationError",
+    "DownloadError",
+    "DraftNotExportable",
+    "EventParseError",
+    "EventTooLarge",
+    "ExportBlocked",
+    "FileTooLarge",
+    "HandlerError",
+    "InsufficientCreditsError",
+    "InvalidArgument",
+    "InvalidResponseError",
+    "MissingClientIdError",
+    "NemoError",
+    "NotFoundError",
+    "RateLimitError",
+    "RenderFailed",
+    "RenderTimeout",
+    "ServerError",
+    "SessionNotFoundError",
+    "StreamError",
+    "StreamInterrupted",
+    "UnsupportedFileType",
+]

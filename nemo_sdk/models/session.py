@@ -1,0 +1,37 @@
+"""Wire models of the auth and session calls."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True)
+
+
+class AnonymousToken(_Wire):
+    """``POST /api/auth/anonymous-token`` → ``data``. The token is hidden from ``repr()``."""
+
+    token: str = Field(repr=False)
+    user_id: str | None = None
+    expires_at: datetime | None = None
+    credits: int | None = None
+
+
+class Session(_Wire):
+    """A project session: the agent's conversation and its timeline."""
+
+    id: str = Field(alias="session_id")
+    task_id: str | None = None
+    user_id: str | None = None
+    language: str | None = None
+
+
+class ClaimLink(_Wire):
+    """A browser link that opens the session in the web app, without the bearer token."""
+
+    url: str
+    claim_token: str = Field(repr=False)
+    expires_in: int | None = None

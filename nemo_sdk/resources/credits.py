@@ -1,0 +1,16 @@
+"""``nemo.credits``: the credit balance."""
+
+from __future__ import annotations
+
+from .._envelope import data_of
+from ..models.credits import Credits
+from ._base import Resource
+
+
+class CreditsResource(Resource):
+    """Credit calls."""
+
+    async def balance(self) -> Credits:
+        """``GET /api/credits/balance/simple``: available, frozen (reserved by running work), total."""
+        doc = await self._transport.request("GET", "/api/credits/balance/simple")
+        return Credits.model_validate(data_of(doc))

@@ -1,0 +1,64 @@
+"""``nemo.sessions``: project sessions and browser links."""
+
+from __future__ import annotations
+
+import re
+
+from yarl import URL
+
+from .. import errors
+from .._envelope import data_of
+from .._transport import check_id
+from ..models.session import ClaimLink, Session
+from ._base import Resource
+
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+
+
+class Sessions(Resource):
+    """Session calls."""
+
+    async def create(self, *, language: str | None = "en", task_name: str = "project") -> Session:
+        """``POST /api/tasks/me/with-session/nemo_agent``: a new session (and its task).
+
+        Args:
+            language: an ISO language code (``en``, ``zh-CN``, ``ja``...), or ``None`` to omit it.
+        """
+        body: dict[str, str] = {"task_name": task_name}
+        if language is not None:
+            if not _LANGUAGE.fullmatch(language):
+                raise errors.InvalidArgument(f"language must be an ISO code, got {language!r}")
+            body["language"] = language
+        doc = await self._transport.request(
+            "POST", "/api/tasks/me/with-session/nemo_agent", json=body
+        )
+        data = dict(data_of(doc))
+        if language is not None:
+            data.setdefault("language", language)
+        session = Session.model_validate(data)
+        tokens = self._transport.tokens
+        if session.user_id and tokens.user_id is None:
+            tokens.user_id = session.user_id
+        return session
+
+    async def claim_link(
+        self, session: Session | None = None, *, session_id: str | None = None,
+        task_id: str | None = None,
+    ) -> ClaimLink:  # fmt: skip
+        """A link that opens the session in the web app: ``<web>/workspace/claim?ct=<claim>``.
+
+        Uses ``POST /api/auth/claim-token``; the bearer token is never put in a URL.
+        """
+        sid = session.id if session is not None else session_id
+        tid = session.task_id if session is not None else task_id
+        if not sid or not tid:
+            raise errors.InvalidArgument("claim_link needs a Session, or session_id and task_id")
+        body = {"task_id": check_id("task id", tid), "session_id": check_id("session id", sid)}
+        doc = await self._transport.request("POST", "/api/auth/claim-token", json=body)
+        data = data_of(doc)
+        claim = str(data.get("claim_token", ""))
+        if not claim:
+            raise errors.InvalidResponseError("the claim-token answer had no claim_token")
+        web = self._transport.config.web_url
+        url = (web / "workspace" / "claim").with_query(ct=claim)
+        return ClaimLink(url=str(URL(url)), claim_token=claim, expires_in=data.get("expires_in"))

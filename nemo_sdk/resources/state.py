@@ -1,0 +1,24 @@
+"""``nemo.state``: a session's latest state and draft."""
+
+from __future__ import annotations
+
+from .._envelope import data_of
+from .._transport import check_id
+from ..models.state import SessionState
+from ._base import Resource
+
+
+class StateResource(Resource):
+    """State calls."""
+
+    async def get(self, session_id: str) -> SessionState:
+        """``GET /api/state/nemo_agent/me/<sid>/latest``, with the draft parsed into models."""
+        sid = check_id("session id", session_id)
+        doc = await self._transport.request(
+            "GET", ("api", "state", "nemo_agent", "me", sid, "latest")
+        )
+        state = SessionState.from_api(data_of(doc))
+        tokens = self._transport.tokens
+        if tokens.user_id is None and state.user_id:
+            tokens.user_id = state.user_id
+        return state
