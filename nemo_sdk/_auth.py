@@ -76,7 +76,7 @@ class TokenManager:
         return self._token, self.generation
 
     async def refresh(self, seen_generation: int) -> str:
-        """Get a new anonymous token, unless another caller already did since ``seen_generation``."""
+        """Get a new anonymous token, unless another caller got one since ``seen_generation``."""
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:

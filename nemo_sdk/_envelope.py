@@ -139,9 +139,11 @@ def error_for(
         if cls is errors.InsufficientCreditsError:
             uid = _data_field(doc, "user_id")
             uid = uid if isinstance(uid, str) and uid else user_id
-            link = f"{web_url.rstrip('/')}/register?bind={uid}" if uid and uid.startswith(
-                "anon_"
-            ) else None
+            link = (
+                f"{web_url.rstrip('/')}/register?bind={uid}"
+                if uid and uid.startswith("anon_")
+                else None
+            )
             if link:
                 message += f" — register to get more credits: {link}"
             return errors.InsufficientCreditsError(

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import Literal, TypeVar
+from typing import Literal, NoReturn, TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, stop_never, wait_random_exponential
 
@@ -71,7 +71,7 @@ async def with_retries(
     except errors.NemoError as exc:
         first: errors.NemoError = exc
         if classify(exc, idempotent=idempotent, settings=settings, can_reauth=can_reauth) is None:
-            raise _explain(exc, can_reauth)
+            _raise_explained(exc, can_reauth)
     limits: dict[RetryKind, int] = {
         "rate_limit": 1,
         "reauth": 1,
@@ -138,12 +138,12 @@ async def with_retries(
     try:
         return await retrying(replay_first_then_attempt)
     except errors.NemoError as exc:
-        raise _explain(exc, can_reauth)
+        _raise_explained(exc, can_reauth)
 
 
-def _explain(exc: errors.NemoError, can_reauth: bool) -> errors.NemoError:
-    """Add what the caller can do to errors whose rule has run out."""
-    if isinstance(exc, errors.AuthenticationError) and not getattr(exc, "_explained", False):
+def _raise_explained(exc: errors.NemoError, can_reauth: bool) -> NoReturn:
+    """Re-raise, adding what the caller can do to an auth error whose rule has run out."""
+    if isinstance(exc, errors.AuthenticationError):
         hint = (
             "the token was rejected again after getting a new anonymous token"
             if can_reauth
@@ -151,14 +151,11 @@ def _explain(exc: errors.NemoError, can_reauth: bool) -> errors.NemoError:
             "re-authentication is not allowed for it: set a fresh NEMO_TOKEN, or pass "
             "allow_anonymous_reauth=True to fall back to an anonymous token"
         )
-        new = errors.AuthenticationError(
+        raise errors.AuthenticationError(
             f"{exc.message} — {hint}",
             status=exc.status,
             code=exc.code,
             request_id=exc.request_id,
             body=exc.body,
-        )
-        new._explained = True  # type: ignore[attr-defined]
-        new.__cause__ = exc
-        return new
-    return exc
+        ) from exc
+    raise exc

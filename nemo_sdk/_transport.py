@@ -189,6 +189,10 @@ class Transport:
         async def reauth() -> None:
             await self.tokens.refresh(token_generation)
 
+        if authenticated:
+            # Fetch the token outside the retry loop: the token call has its own rules,
+            # and its failures must not be retried a second time as this request's.
+            await self.tokens.get()
         return await with_retries(
             attempt,
             idempotent=method in _IDEMPOTENT if idempotent is None else idempotent,
@@ -222,7 +226,9 @@ class Transport:
                 allow_redirects=False,
             ) as resp:
                 body = await resp.read()
-        logger.debug("%s -> %s in %.1f ms", what, resp.status, (time.perf_counter() - started) * 1e3)
+        logger.debug(
+            "%s -> %s in %.1f ms", what, resp.status, (time.perf_counter() - started) * 1e3
+        )
         return _envelope.decode(
             resp.status,
             resp.headers,
@@ -286,6 +292,8 @@ class Transport:
         async def reauth() -> None:
             await self.tokens.refresh(token_generation)
 
+        if authenticated:
+            await self.tokens.get()
         resp = await with_retries(
             attempt,
             idempotent=method in _IDEMPOTENT if idempotent is None else idempotent,

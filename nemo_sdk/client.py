@@ -124,9 +124,7 @@ class NemoClient:
         if retry is not None:
             config = attrs.evolve(config, retry=retry)
         if max_retries is not None:
-            config = attrs.evolve(
-                config, retry=attrs.evolve(config.retry, max_retries=max_retries)
-            )
+            config = attrs.evolve(config, retry=attrs.evolve(config.retry, max_retries=max_retries))
         return NemoClient(_transport=self._transport.derive(config))
 
     async def close(self) -> None:

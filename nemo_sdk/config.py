@@ -76,10 +76,8 @@ class Attribution:
         }
 
 
-def detect_platform(
-    env: Mapping[str, str] | None = None, install_path: Path | None = None
-) -> str:
-    """``SKILL_SOURCE`` if set, else the platform whose directory holds the install, else unknown."""
+def detect_platform(env: Mapping[str, str] | None = None, install_path: Path | None = None) -> str:
+    """``SKILL_SOURCE`` if set, else the platform whose directory holds the install."""
     env = os.environ if env is None else env
     if env.get("SKILL_SOURCE"):
         return env["SKILL_SOURCE"]

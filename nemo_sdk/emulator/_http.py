@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from multidict import CIMultiDict
 
 from .faults import STREAM_KINDS, Fault
@@ -142,7 +143,7 @@ async def _drop(request: web.Request) -> web.StreamResponse:
     return resp
 
 
-def make_middleware(origin: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def make_middleware(origin: str) -> Middleware:
     """Record every request, apply planned faults, turn ``Reply`` into its response."""
 
     @web.middleware
@@ -150,8 +151,9 @@ def make_middleware(origin: str) -> Callable[[web.Request, Handler], Awaitable[w
         emu = emulator_of(request)
         route = request.match_info.route.name or "unknown"
         emu.requests.append(
-            RecordedRequest(origin, request.method, request.path, route,
-                            CIMultiDict(request.headers))  # fmt: skip
+            RecordedRequest(
+                origin, request.method, request.path, route, CIMultiDict(request.headers)
+            )
         )
         streaming = route in emu.streaming_routes
         fault = emu.faults.take(route, None if not streaming else _NON_STREAM_KINDS)
@@ -161,10 +163,11 @@ def make_middleware(origin: str) -> Callable[[web.Request, Handler], Awaitable[w
             elif fault.kind == "drop":
                 return await _drop(request)
             elif fault.kind != "truncate":
-                response = _fault_response(fault)
-                if response is not None:
-                    response.headers["X-Request-Id"] = f"req_{uuid.uuid4().hex[:12]}"
-                    return response
+                planned = _fault_response(fault)
+                if planned is not None:
+                    planned.headers["X-Request-Id"] = f"req_{uuid.uuid4().hex[:12]}"
+                    return planned
+        response: web.StreamResponse
         try:
             response = await handler(request)
         except Reply as reply:

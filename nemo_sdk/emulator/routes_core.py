@@ -41,7 +41,9 @@ async def create_session(request: web.Request) -> web.Response:
     token, _ = require_token(request, "write")
     body = await read_json(request)
     language = body.get("language")
-    session = emu.store.create_session(token.user_id, language if isinstance(language, str) else None)
+    session = emu.store.create_session(
+        token.user_id, language if isinstance(language, str) else None
+    )
     return ok({"task_id": session.task_id, "session_id": session.id, "user_id": token.user_id})
 
 

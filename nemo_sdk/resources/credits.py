@@ -11,6 +11,6 @@ class CreditsResource(Resource):
     """Credit calls."""
 
     async def balance(self) -> Credits:
-        """``GET /api/credits/balance/simple``: available, frozen (reserved by running work), total."""
+        """``GET /api/credits/balance/simple``: available, frozen (held by running work), total."""
         doc = await self._transport.request("GET", "/api/credits/balance/simple")
         return Credits.model_validate(data_of(doc))
