@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import json
 import multiprocessing
-import os
 import statistics
 import subprocess
 import sys
@@ -112,7 +111,7 @@ def _import_time(statement: str, runs: int) -> float:
         out = subprocess.run(
             [sys.executable, "-c", f"import time; t=time.perf_counter(); {statement}; "
              "print(time.perf_counter()-t)"],
-            capture_output=True, text=True, check=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "0"},
+            capture_output=True, text=True, check=True,
         )  # fmt: skip
         times.append(float(out.stdout.strip()))
     return statistics.median(times)

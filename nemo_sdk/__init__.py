@@ -36,7 +36,8 @@ from .errors import (
 from .models.credits import Credits
 from .models.draft import Draft, Segment, Track, TrackType
 from .models.session import AnonymousToken, ClaimLink, Session
-from .models.state import SessionState
+from .models.state import CanvasConfig, SessionState
+from .timeline import DraftDiff, diff_drafts, format_timeline
 
 __all__ = [
     "APIConnectionError",
@@ -46,6 +47,7 @@ __all__ = [
     "Attribution",
     "AuthenticationError",
     "BadRequestError",
+    "CanvasConfig",
     "ClaimLink",
     "ClientClosedError",
     "ClientConfig",
@@ -53,6 +55,7 @@ __all__ = [
     "Credits",
     "DownloadError",
     "Draft",
+    "DraftDiff",
     "DraftNotExportable",
     "EventParseError",
     "EventTooLarge",
@@ -82,4 +85,6 @@ __all__ = [
     "TrackType",
     "UnsupportedFileType",
     "__version__",
+    "diff_drafts",
+    "format_timeline",
 ]

@@ -23,8 +23,14 @@ FAST_RETRY = RetrySettings(
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """No test reads the developer's NEMO_* settings or writes their ~/.config."""
-    for name in ("NEMO_TOKEN", "NEMO_API_URL", "NEMO_WEB_URL", "NEMO_CLIENT_ID", "NEMO_LOG",
-                 "SKILL_SOURCE"):
+    for name in (
+        "NEMO_TOKEN",
+        "NEMO_API_URL",
+        "NEMO_WEB_URL",
+        "NEMO_CLIENT_ID",
+        "NEMO_LOG",
+        "SKILL_SOURCE",
+    ):
         monkeypatch.delenv(name, raising=False)
     config_home = tmp_path / "xdg"
     monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
