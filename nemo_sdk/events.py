@@ -1,0 +1,306 @@
+"""Typed chat events, parsed from both wire shapes of ``POST /run_sse``, and their handlers.
+
+API.md documents two shapes for one event's ``data``:
+
+* Agent Development Kit (ADK) events: ``content.parts[]``, each part holding
+  ``text``, ``functionCall {id, name, args}`` or ``functionResponse {id, name,
+  response}``, plus ``author``, ``partial``, ``invocationId``, ``id``... One ADK
+  event yields one typed event per part, in order.
+* Flat events: ``{"type": "text" | "tool_call" | "tool_result" | "heartbeat", ...}``.
+
+Nothing is dropped: data of neither shape, parts of no known kind (ADK ``thought``
+or ``inlineData`` parts) and malformed JSON become :class:`UnknownEvent`.
+
+The classes are slotted attrs classes, not pydantic models: one is built per
+event of a stream that may carry thousands. They are not frozen, for the same
+reason; treat them as read-only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import attrs
+
+from .errors import EventParseError, HandlerError
+from .sse import ServerSentEvent, _json_loads
+
+if TYPE_CHECKING:
+    from .models.chat import ChatReply
+
+
+@attrs.define(slots=True, weakref_slot=False)
+class TextDelta:
+    """Reply text from the agent.
+
+    ``partial`` (ADK streaming): ``True`` on a streamed piece of a message. ADK then
+    repeats the whole message once in a final event whose ``partial`` is ``None``
+    or ``False``: a reader that shows the pieces must skip that repetition (or show
+    only non-partial text) or the text appears twice. Flat events carry no flag
+    (``None``) and are never repeated.
+    """
+
+    text: str
+    partial: bool | None = None
+    author: str | None = None
+    invocation_id: str | None = None
+    event_id: str | None = None
+    raw: Any = attrs.field(default=None, repr=False, eq=False)
+
+
+@attrs.define(slots=True, weakref_slot=False)
+class ToolCall:
+    """The agent called a tool (``args`` is ``{}`` when the wire sent none)."""
+
+    id: str | None
+    name: str
+    args: dict[str, Any] = attrs.field(factory=dict)
+    author: str | None = None
+    raw: Any = attrs.field(default=None, repr=False, eq=False)
+
+
+@attrs.define(slots=True, weakref_slot=False)
+class ToolResult:
+    """A tool's answer (ADK ``functionResponse.response``, flat ``result``)."""
+
+    id: str | None
+    name: str
+    result: Any = None
+    author: str | None = None
+    raw: Any = attrs.field(default=None, repr=False, eq=False)
+
+
+@attrs.define(slots=True, weakref_slot=False)
+class Heartbeat:
+    """A keep-alive: ``raw`` is the flat ``{"type": "heartbeat"}`` object, or ``None``
+    for an empty ``data:`` line or a comment block (see :mod:`nemo_sdk.sse`)."""
+
+    raw: Any = attrs.field(default=None, repr=False, eq=False)
+
+
+@attrs.define(slots=True, weakref_slot=False)
+class UnknownEvent:
+    """Data the SDK does not understand, kept whole.
+
+    ``data`` is the event's full ``data`` text; ``raw`` the parsed JSON value (for an
+    unknown ADK part, that part), ``None`` when it did not parse; ``error`` says why
+    it did not parse.
+    """
+
+    data: str
+    raw: Any = None
+    error: str | None = None
+
+
+ChatEvent: TypeAlias = TextDelta | ToolCall | ToolResult | Heartbeat | UnknownEvent
+"""Any typed chat event (usable with ``isinstance``)."""
+
+
+def parse_event(sse: ServerSentEvent, *, strict: bool = False) -> list[ChatEvent]:
+    """Typed events of one Server-Sent Event (see :func:`parse_data`)."""
+    return parse_data(sse.data, strict=strict)
+
+
+def parse_data(data: str | bytes, *, strict: bool = False) -> list[ChatEvent]:
+    """Typed events of one event's ``data``, in order (at least one).
+
+    Empty data is a :class:`Heartbeat`. Malformed JSON is an :class:`UnknownEvent`
+    with ``error`` set, or raises ``EventParseError`` when ``strict``.
+    """
+    if not data or data.isspace():
+        return [Heartbeat()]
+    try:
+        obj = _json_loads(data) if type(data) is str else json.loads(data)
+    # JSONDecodeError; UnicodeDecodeError for bytes; RecursionError for absurd nesting.
+    except (ValueError, RecursionError) as exc:
+        text = _as_text(data)
+        if strict:
+            raise EventParseError(f"event data is not valid JSON: {exc}", data=text) from exc
+        return [UnknownEvent(text, None, str(exc))]
+    if type(obj) is dict:
+        content = obj.get("content")
+        if type(content) is dict:
+            parts = content.get("parts")
+            if type(parts) is list and parts:
+                return _parse_adk(obj, parts, data)
+        else:
+            flat = _parse_flat(obj)
+            if flat is not None:
+                return [flat]
+    return [UnknownEvent(_as_text(data), obj)]
+
+
+def _parse_adk(obj: dict[str, Any], parts: list[Any], data: str | bytes) -> list[ChatEvent]:
+    events: list[ChatEvent] = []
+    author = obj.get("author")
+    for part in parts:
+        if type(part) is dict:
+            text = part.get("text")
+            # A thought part is the model's reasoning, not reply text.
+            if type(text) is str and not part.get("thought"):
+                events.append(
+                    TextDelta(
+                        text,
+                        obj.get("partial"),
+                        author,
+                        obj.get("invocationId"),
+                        obj.get("id"),
+                        obj,
+                    )
+                )
+                continue
+            call = part.get("functionCall")
+            if type(call) is dict:
+                args = call.get("args")
+                events.append(
+                    ToolCall(
+                        call.get("id"),
+                        _name(call),
+                        args if type(args) is dict else {},
+                        author,
+                        obj,
+                    )
+                )
+                continue
+            response = part.get("functionResponse")
+            if type(response) is dict:
+                events.append(
+                    ToolResult(
+                        response.get("id"), _name(response), response.get("response"), author, obj
+                    )
+                )
+                continue
+        events.append(UnknownEvent(_as_text(data), part))
+    return events
+
+
+def _parse_flat(obj: dict[str, Any]) -> ChatEvent | None:
+    kind = obj.get("type")
+    if kind == "text":
+        content = obj.get("content")
+        if type(content) is str:
+            return TextDelta(
+                content, obj.get("partial"), obj.get("author"), None, obj.get("id"), obj
+            )
+    elif kind == "tool_call":
+        args = obj.get("args")
+        return ToolCall(
+            obj.get("id"), _name(obj), args if type(args) is dict else {}, obj.get("author"), obj
+        )
+    elif kind == "tool_result":
+        return ToolResult(obj.get("id"), _name(obj), obj.get("result"), obj.get("author"), obj)
+    elif kind == "heartbeat":
+        return Heartbeat(obj)
+    return None
+
+
+def _name(obj: dict[str, Any]) -> str:
+    name = obj.get("name")
+    return name if type(name) is str else ""
+
+
+def _as_text(data: str | bytes) -> str:
+    return data if isinstance(data, str) else data.decode("utf-8", "replace")
+
+
+class EventHandler:
+    """Base class for chat event handlers: override the hooks you need.
+
+    Every hook is a coroutine that does nothing here. For each event,
+    :meth:`on_event` runs first, then the hook of the event's type (an
+    :class:`UnknownEvent` has only ``on_event``). Hooks are looked up on the class:
+    hooks left as they are cost nothing.
+    """
+
+    async def on_event(self, event: ChatEvent) -> None:
+        """Any typed event, before its own hook."""
+
+    async def on_text(self, event: TextDelta) -> None:
+        """Reply text (mind ``event.partial``: see :class:`TextDelta`)."""
+
+    async def on_tool_call(self, event: ToolCall) -> None:
+        """The agent called a tool."""
+
+    async def on_tool_result(self, event: ToolResult) -> None:
+        """A tool answered."""
+
+    async def on_heartbeat(self, event: Heartbeat) -> None:
+        """A keep-alive arrived."""
+
+    async def on_still_working(self, elapsed_seconds: float) -> None:
+        """The reply is still running after ``elapsed_seconds`` (a notice for end users)."""
+
+    async def on_end(self, reply: ChatReply) -> None:
+        """The chat turn ended with ``reply``."""
+
+
+_HOOK_OF_TYPE: dict[type[Any], str] = {
+    TextDelta: "on_text",
+    ToolCall: "on_tool_call",
+    ToolResult: "on_tool_result",
+    Heartbeat: "on_heartbeat",
+}
+
+
+_HOOK_CACHE: dict[tuple[type[EventHandler], type[Any] | str], tuple[str, ...]] = {}
+
+
+def _hooks(handler_type: type[EventHandler], key: type[Any] | str) -> tuple[str, ...]:
+    """Hooks of ``handler_type`` to call for an event type (or a hook name), overridden only."""
+    hooks = _HOOK_CACHE.get((handler_type, key))
+    if hooks is None:
+        names = (key,) if isinstance(key, str) else ("on_event", _HOOK_OF_TYPE.get(key, ""))
+        hooks = tuple(
+            name
+            for name in names
+            if name and getattr(handler_type, name) is not getattr(EventHandler, name)
+        )
+        _HOOK_CACHE[(handler_type, key)] = hooks
+    return hooks
+
+
+async def _call(handlers: Sequence[EventHandler], key: type[Any] | str, arg: Any) -> None:
+    for handler in handlers:
+        for name in _hooks(type(handler), key):
+            try:
+                await getattr(handler, name)(arg)
+            except Exception as exc:
+                handler_name = type(handler).__name__
+                raise HandlerError(
+                    f"{handler_name}.{name} raised {type(exc).__name__}: {exc}",
+                    handler=handler_name,
+                    hook=name,
+                ) from exc
+
+
+async def dispatch(handlers: Sequence[EventHandler], event: ChatEvent) -> None:
+    """Give ``event`` to every handler in order; a hook's exception becomes ``HandlerError``."""
+    await _call(handlers, type(event), event)
+
+
+async def dispatch_still_working(handlers: Sequence[EventHandler], elapsed_seconds: float) -> None:
+    """Call every handler's ``on_still_working`` in order."""
+    await _call(handlers, "on_still_working", elapsed_seconds)
+
+
+async def dispatch_end(handlers: Sequence[EventHandler], reply: ChatReply) -> None:
+    """Call every handler's ``on_end`` in order."""
+    await _call(handlers, "on_end", reply)
+
+
+__all__ = [
+    "ChatEvent",
+    "EventHandler",
+    "Heartbeat",
+    "TextDelta",
+    "ToolCall",
+    "ToolResult",
+    "UnknownEvent",
+    "dispatch",
+    "dispatch_end",
+    "dispatch_still_working",
+    "parse_data",
+    "parse_event",
+]

@@ -1,0 +1,355 @@
+"""Typed chat events from both wire shapes, and handler dispatch."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from nemo_sdk.errors import EventParseError, HandlerError
+from nemo_sdk.events import (
+    ChatEvent,
+    EventHandler,
+    Heartbeat,
+    TextDelta,
+    ToolCall,
+    ToolResult,
+    UnknownEvent,
+    dispatch,
+    dispatch_end,
+    dispatch_still_working,
+    parse_data,
+    parse_event,
+)
+from nemo_sdk.models.chat import ChatReply
+from nemo_sdk.sse import ServerSentEvent, SSEDecoder
+
+
+def adk(*parts: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "content": {"parts": list(parts), "role": "model"},
+        "author": "nemo_agent",
+        "invocationId": "e-1",
+        "id": "ev-1",
+        "timestamp": 1732467890.5,
+        "actions": {"stateDelta": {}},
+        **extra,
+    }
+
+
+def parse(obj: Any) -> list[ChatEvent]:
+    return parse_event(ServerSentEvent(json.dumps(obj)))
+
+
+# --- ADK shape -----------------------------------------------------------------
+
+
+def test_adk_text_part() -> None:
+    obj = adk({"text": "Hello"}, partial=True)
+    (event,) = parse(obj)
+    assert event == TextDelta("Hello", True, "nemo_agent", "e-1", "ev-1")
+    assert isinstance(event, TextDelta)
+    assert event.raw == obj
+
+
+def test_adk_final_text_has_no_partial_flag() -> None:
+    (event,) = parse(adk({"text": "Hello world"}))
+    assert isinstance(event, TextDelta)
+    assert event.partial is None
+
+
+def test_adk_function_call_part() -> None:
+    call = {"id": "call-1", "name": "generate_video", "args": {"prompt": "a cat"}}
+    (event,) = parse(adk({"functionCall": call}))
+    assert event == ToolCall("call-1", "generate_video", {"prompt": "a cat"}, "nemo_agent")
+
+
+def test_adk_function_call_without_args() -> None:
+    (event,) = parse(adk({"functionCall": {"name": "list_clips"}}))
+    assert event == ToolCall(None, "list_clips", {}, "nemo_agent")
+
+
+def test_adk_function_response_part() -> None:
+    response = {"id": "call-1", "name": "generate_video", "response": {"status": "ok"}}
+    (event,) = parse(adk({"functionResponse": response}))
+    assert event == ToolResult("call-1", "generate_video", {"status": "ok"}, "nemo_agent")
+
+
+def test_adk_multi_part_event_yields_one_event_per_part_in_order() -> None:
+    obj = adk(
+        {"text": "Let me trim that."},
+        {"functionCall": {"id": "c1", "name": "trim", "args": {"at": 3}}},
+        {"functionResponse": {"id": "c1", "name": "trim", "response": {"ok": True}}},
+        {"text": "Done."},
+    )
+    events = parse(obj)
+    assert [type(e) for e in events] == [TextDelta, ToolCall, ToolResult, TextDelta]
+    assert [getattr(e, "text", None) for e in events] == ["Let me trim that.", None, None, "Done."]
+    assert all(getattr(e, "raw", None) is events[0].raw for e in events)
+
+
+def test_adk_unknown_parts_kept_in_place() -> None:
+    thought = {"text": "thinking about it", "thought": True}
+    inline = {"inlineData": {"mimeType": "image/png", "data": "AAAA"}}
+    events = parse(adk(thought, {"text": "Answer"}, inline))
+    assert [type(e) for e in events] == [UnknownEvent, TextDelta, UnknownEvent]
+    assert isinstance(events[0], UnknownEvent)
+    assert events[0].raw == thought
+    assert isinstance(events[2], UnknownEvent)
+    assert events[2].raw == inline
+    assert json.loads(events[2].data)["content"]["parts"][2] == inline
+
+
+def test_adk_event_without_parts_is_unknown() -> None:
+    for obj in (
+        {"actions": {"stateDelta": {"x": 1}}, "author": "nemo_agent"},
+        adk(),
+        {"content": {"role": "model"}},
+        {"errorCode": "MALFORMED_FUNCTION_CALL", "errorMessage": "bad"},
+    ):
+        (event,) = parse(obj)
+        assert event == UnknownEvent(json.dumps(obj), obj, None)
+
+
+# --- flat shape ----------------------------------------------------------------
+
+
+def test_flat_text() -> None:
+    obj = {"type": "text", "content": "Hi"}
+    (event,) = parse(obj)
+    assert event == TextDelta("Hi")
+    assert isinstance(event, TextDelta)
+    assert event.raw == obj
+
+
+def test_flat_tool_call() -> None:
+    (event,) = parse({"type": "tool_call", "name": "export", "args": {"format": "mp4"}})
+    assert event == ToolCall(None, "export", {"format": "mp4"})
+
+
+def test_flat_tool_result() -> None:
+    (event,) = parse({"type": "tool_result", "name": "export", "result": {"url": "u"}})
+    assert event == ToolResult(None, "export", {"url": "u"})
+
+
+def test_flat_unknown_type_or_bad_field_is_unknown() -> None:
+    for obj in ({"type": "progress", "pct": 50}, {"type": "text", "content": 5}, {"type": None}):
+        (event,) = parse(obj)
+        assert event == UnknownEvent(json.dumps(obj), obj, None)
+
+
+# --- heartbeats ----------------------------------------------------------------
+
+
+def test_flat_heartbeat() -> None:
+    (event,) = parse({"type": "heartbeat"})
+    assert isinstance(event, Heartbeat)
+    assert event.raw == {"type": "heartbeat"}
+
+
+@pytest.mark.parametrize("data", ["", " ", "\n"])
+def test_empty_data_is_heartbeat(data: str) -> None:
+    (event,) = parse_event(ServerSentEvent(data))
+    assert isinstance(event, Heartbeat)
+    assert event.raw is None
+
+
+def test_comment_keepalive_is_observable_from_decoder() -> None:
+    decoder = SSEDecoder()
+    events = decoder.feed(b": keep-alive\n\ndata:\n\n")
+    assert decoder.keepalives == 1
+    assert [type(e) for sse in events for e in parse_event(sse)] == [Heartbeat]
+
+
+# --- malformed and unknown -------------------------------------------------------
+
+
+@pytest.mark.parametrize("data", ["{not json", '{"a": 1', "[DONE]", "nan nan"])
+def test_malformed_json_is_unknown_with_error(data: str) -> None:
+    (event,) = parse_event(ServerSentEvent(data))
+    assert isinstance(event, UnknownEvent)
+    assert event.data == data
+    assert event.raw is None
+    assert event.error
+
+
+def test_malformed_json_strict_raises() -> None:
+    with pytest.raises(EventParseError) as info:
+        parse_event(ServerSentEvent("{oops"), strict=True)
+    assert info.value.data == "{oops"
+    assert isinstance(info.value.__cause__, json.JSONDecodeError)
+
+
+def test_strict_does_not_reject_valid_unknown_shapes() -> None:
+    (event,) = parse_event(ServerSentEvent("[1, 2]"), strict=True)
+    assert event == UnknownEvent("[1, 2]", [1, 2], None)
+
+
+@pytest.mark.parametrize("obj", [[1, 2], "text", 3, None, {"foo": "bar"}])
+def test_valid_json_of_neither_shape_is_preserved(obj: Any) -> None:
+    (event,) = parse(obj)
+    assert event == UnknownEvent(json.dumps(obj), obj, None)
+
+
+def test_parse_data_accepts_bytes() -> None:
+    data = json.dumps(adk({"text": "é"})).encode()
+    assert parse_data(data) == [TextDelta("é", None, "nemo_agent", "e-1", "ev-1")]
+    (bad,) = parse_data(b"\xff{")
+    assert isinstance(bad, UnknownEvent)
+    assert bad.data == "\ufffd{"
+    assert bad.error
+
+
+# --- handlers ----------------------------------------------------------------------
+
+
+class Recorder(EventHandler):
+    def __init__(self, name: str, log: list[tuple[str, str, Any]]) -> None:
+        self.name = name
+        self.log = log
+
+    async def on_event(self, event: ChatEvent) -> None:
+        self.log.append((self.name, "on_event", event))
+
+    async def on_text(self, event: TextDelta) -> None:
+        self.log.append((self.name, "on_text", event))
+
+    async def on_tool_call(self, event: ToolCall) -> None:
+        self.log.append((self.name, "on_tool_call", event))
+
+    async def on_tool_result(self, event: ToolResult) -> None:
+        self.log.append((self.name, "on_tool_result", event))
+
+    async def on_heartbeat(self, event: Heartbeat) -> None:
+        self.log.append((self.name, "on_heartbeat", event))
+
+    async def on_still_working(self, elapsed_seconds: float) -> None:
+        self.log.append((self.name, "on_still_working", elapsed_seconds))
+
+    async def on_end(self, reply: ChatReply) -> None:
+        self.log.append((self.name, "on_end", reply))
+
+
+class TextOnly(EventHandler):
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    async def on_text(self, event: TextDelta) -> None:
+        self.texts.append(event.text)
+
+
+async def test_handlers_see_every_event_in_order() -> None:
+    log: list[tuple[str, str, Any]] = []
+    first, second, text_only = Recorder("a", log), Recorder("b", log), TextOnly()
+    events: list[ChatEvent] = [
+        TextDelta("hi", True),
+        ToolCall("c", "trim", {}),
+        ToolResult("c", "trim", 1),
+        Heartbeat(),
+        UnknownEvent("x"),
+    ]
+    handlers = [first, text_only, second]
+    for event in events:
+        await dispatch(handlers, event)
+    await dispatch_still_working(handlers, 120.0)
+    reply = ChatReply(session_id="s", text="hi")
+    await dispatch_end(handlers, reply)
+
+    hooks = ["on_text", "on_tool_call", "on_tool_result", "on_heartbeat", None]
+    expected: list[tuple[str, str, Any]] = []
+    for event, hook in zip(events, hooks, strict=True):
+        for name in ("a", "b"):
+            expected.append((name, "on_event", event))
+            if hook:
+                expected.append((name, hook, event))
+    expected += [("a", "on_still_working", 120.0), ("b", "on_still_working", 120.0)]
+    expected += [("a", "on_end", reply), ("b", "on_end", reply)]
+    # For each event: every handler in list order, on_event before the event's own hook.
+    assert log == expected
+    assert text_only.texts == ["hi"]
+
+
+async def test_base_handler_does_nothing() -> None:
+    await dispatch([EventHandler()], TextDelta("x"))
+    await dispatch_still_working([EventHandler()], 1.0)
+    await dispatch_end([EventHandler()], ChatReply(session_id="s"))
+
+
+class Exploding(EventHandler):
+    async def on_tool_call(self, event: ToolCall) -> None:
+        raise RuntimeError("boom")
+
+
+class ExplodingAtEnd(EventHandler):
+    async def on_end(self, reply: ChatReply) -> None:
+        raise KeyError("end")
+
+
+async def test_handler_error_names_handler_and_hook() -> None:
+    log: list[tuple[str, str, Any]] = []
+    after = Recorder("after", log)
+    with pytest.raises(HandlerError) as info:
+        await dispatch([Exploding(), after], ToolCall("c", "trim", {}))
+    assert info.value.handler == "Exploding"
+    assert info.value.hook == "on_tool_call"
+    assert isinstance(info.value.__cause__, RuntimeError)
+    assert "Exploding.on_tool_call" in str(info.value)
+    assert log == []  # handlers after the failing one are not called
+
+    with pytest.raises(HandlerError) as info:
+        await dispatch_end([ExplodingAtEnd()], ChatReply(session_id="s"))
+    assert (info.value.handler, info.value.hook) == ("ExplodingAtEnd", "on_end")
+    assert isinstance(info.value.__cause__, KeyError)
+
+
+async def test_handler_overriding_a_hook_in_a_subclass_is_called() -> None:
+    class Sub(TextOnly):
+        pass
+
+    handler = Sub()
+    await dispatch([handler], TextDelta("y"))
+    assert handler.texts == ["y"]
+
+
+# --- ChatReply -------------------------------------------------------------------
+
+
+def test_chat_reply_defaults() -> None:
+    reply = ChatReply(session_id="s")
+    assert reply.text == ""
+    assert (reply.events, reply.tool_calls, reply.tool_results) == ([], [], [])
+    assert reply.suggested_actions == []
+    assert (reply.draft_changed, reply.summary, reply.interrupted) == (False, None, False)
+
+
+def test_hooks_left_as_base_are_not_called() -> None:
+    from nemo_sdk.events import _hooks
+
+    assert _hooks(TextOnly, TextDelta) == ("on_text",)
+    assert _hooks(TextOnly, ToolCall) == ()
+    assert _hooks(Recorder, UnknownEvent) == ("on_event",)
+    assert _hooks(EventHandler, "on_end") == ()
+
+
+def test_surrounding_whitespace_and_trailing_garbage() -> None:
+    (event,) = parse_data(' {"type": "heartbeat"}\n')
+    assert isinstance(event, Heartbeat)
+    (bad,) = parse_data('{"type": "heartbeat"} {}')
+    assert isinstance(bad, UnknownEvent)
+    assert bad.error is not None
+    assert "Extra data" in bad.error
+
+
+def test_absurdly_nested_json_is_unknown_not_a_crash() -> None:
+    data = "[" * 100_000 + "]" * 100_000
+    (event,) = parse_data(data)
+    assert isinstance(event, UnknownEvent)
+    assert event.error
+    with pytest.raises(EventParseError):
+        parse_data(data, strict=True)
+
+
+def test_chat_event_union_works_with_isinstance() -> None:
+    assert isinstance(Heartbeat(), ChatEvent)
+    assert not isinstance(ServerSentEvent(), ChatEvent)
