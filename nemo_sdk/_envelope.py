@@ -110,7 +110,17 @@ def error_for(
     user_id: str | None = None,
 ) -> errors.APIError | None:
     """The typed error a response stands for, or ``None`` when it is a success."""
-    doc = _loads(body)
+    return _classify(status, headers, body, _loads(body), web_url, user_id)
+
+
+def _classify(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    doc: Any,
+    web_url: str,
+    user_id: str | None,
+) -> errors.APIError | None:
     code = _int_code(doc)
     common: dict[str, Any] = {
         "status": status,
@@ -185,11 +195,11 @@ def decode(
     user_id: str | None = None,
 ) -> dict[str, Any]:
     """The body of a successful answer, as a dict; raise the typed error otherwise."""
-    error = error_for(status, headers, body, web_url=web_url, user_id=user_id)
+    doc = _loads(body)
+    error = _classify(status, headers, body, doc, web_url, user_id)
     if error is not None:
         raise error
-    doc = _loads(body)
-    assert isinstance(doc, dict)  # error_for refused anything else
+    assert isinstance(doc, dict)  # _classify refused anything else
     return doc
 
 

@@ -115,6 +115,7 @@ class Transport:
                 can_refresh=config.allow_anonymous_reauth,
             )
         self._base = config.api_url
+        self._fixed_urls: dict[str, URL] = {}
         self._origin = config.api_url.origin()
         self._timeout = client_timeout(config.timeouts)
         self._stream_timeout = client_timeout(config.timeouts, stream=True)
@@ -137,7 +138,11 @@ class Transport:
     def url(self, path: Path) -> URL:
         """The API URL of a path given as a string or as already-checked segments."""
         if isinstance(path, str):
-            return self._base.with_path(self._base.path.rstrip("/") + path)
+            url = self._fixed_urls.get(path)
+            if url is None:  # fixed paths are few; building a yarl URL per call is not free
+                url = self._base.with_path(self._base.path.rstrip("/") + path)
+                self._fixed_urls[path] = url
+            return url
         return self._base.joinpath(*path)
 
     def _request_headers(self, extra: Mapping[str, str] | None) -> CIMultiDict[str]:
