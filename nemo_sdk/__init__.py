@@ -2,7 +2,7 @@
 
 from ._version import __version__
 from .client import NemoClient
-from .config import Attribution, ClientConfig, RetrySettings, Timeouts
+from .config import Attribution, ChatSettings, ClientConfig, RetrySettings, Timeouts
 from .errors import (
     APIConnectionError,
     APIError,
@@ -31,12 +31,26 @@ from .errors import (
     SessionNotFoundError,
     StreamError,
     StreamInterrupted,
+    UnknownRenderStatus,
     UnsupportedFileType,
 )
+from .events import (
+    ChatEvent,
+    EventHandler,
+    Heartbeat,
+    TextDelta,
+    ToolCall,
+    ToolResult,
+    UnknownEvent,
+)
+from .models.chat import ChatReply
 from .models.credits import Credits
 from .models.draft import Draft, Segment, Track, TrackType
+from .models.render import PendingRender, RenderJob, RenderStatus
 from .models.session import AnonymousToken, ClaimLink, Session
 from .models.state import CanvasConfig, SessionState
+from .models.upload import UploadedFile
+from .resources.chat import ChatStream
 from .timeline import DraftDiff, diff_drafts, format_timeline
 
 __all__ = [
@@ -48,6 +62,10 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "CanvasConfig",
+    "ChatEvent",
+    "ChatReply",
+    "ChatSettings",
+    "ChatStream",
     "ClaimLink",
     "ClientClosedError",
     "ClientConfig",
@@ -57,11 +75,13 @@ __all__ = [
     "Draft",
     "DraftDiff",
     "DraftNotExportable",
+    "EventHandler",
     "EventParseError",
     "EventTooLarge",
     "ExportBlocked",
     "FileTooLarge",
     "HandlerError",
+    "Heartbeat",
     "InsufficientCreditsError",
     "InvalidArgument",
     "InvalidResponseError",
@@ -69,8 +89,11 @@ __all__ = [
     "NemoClient",
     "NemoError",
     "NotFoundError",
+    "PendingRender",
     "RateLimitError",
     "RenderFailed",
+    "RenderJob",
+    "RenderStatus",
     "RenderTimeout",
     "RetrySettings",
     "Segment",
@@ -80,10 +103,16 @@ __all__ = [
     "SessionState",
     "StreamError",
     "StreamInterrupted",
+    "TextDelta",
     "Timeouts",
+    "ToolCall",
+    "ToolResult",
     "Track",
     "TrackType",
+    "UnknownEvent",
+    "UnknownRenderStatus",
     "UnsupportedFileType",
+    "UploadedFile",
     "__version__",
     "diff_drafts",
     "format_timeline",

@@ -253,12 +253,17 @@ class Transport:
         authenticated: bool = True,
         idempotent: bool | None = None,
         ok_statuses: frozenset[int] = frozenset({200}),
+        expect_content_type: str | None = None,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """A response whose body the caller reads incrementally (chat, downloads).
 
         The retry rules apply until the response headers arrive; after that the
         body belongs to the caller. Leaving the block early closes the connection
         instead of draining what may be a 15-minute stream.
+
+        With ``expect_content_type``, an ok status of another content type is read
+        as an envelope: the API answers errors (1001, 2001...) with HTTP 200 and a
+        JSON body, and those must go through the retry rules like any other.
         """
         url = path_or_url if isinstance(path_or_url, URL) else self.url(path_or_url)
         what = f"{method} {url.path}"
@@ -279,7 +284,9 @@ class Transport:
                     timeout=self._stream_timeout,
                     allow_redirects=False,
                 )
-                if resp.status in ok_statuses:
+                if resp.status in ok_statuses and (
+                    expect_content_type is None or resp.content_type == expect_content_type
+                ):
                     return resp
                 try:
                     body = await resp.read()
@@ -292,6 +299,12 @@ class Transport:
                 web_url=str(self.config.web_url),
                 user_id=self.tokens.user_id,
             )
+            if resp.status in ok_statuses:
+                raise errors.InvalidResponseError(
+                    f"{what}: expected {expect_content_type}, got {resp.content_type}",
+                    status=resp.status,
+                    body=body.decode("utf-8", "replace"),
+                )
             raise errors.APIError(f"{what}: unexpected HTTP {resp.status}", status=resp.status)
 
         async def reauth() -> None:

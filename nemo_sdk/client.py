@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 from types import TracebackType
+from typing import Literal
 
 import aiohttp
 import attrs
@@ -13,11 +14,14 @@ from yarl import URL
 from ._logging import configure_from_env
 from ._retry import Sleep
 from ._transport import Transport
-from .config import ClientConfig, RetrySettings, Timeouts
+from .config import ChatSettings, ClientConfig, RetrySettings, Timeouts
 from .resources.auth import Auth
+from .resources.chat import Chat
 from .resources.credits import CreditsResource
+from .resources.renders import Renders
 from .resources.sessions import Sessions
 from .resources.state import StateResource
+from .resources.uploads import Uploads
 
 
 class NemoClient:
@@ -43,7 +47,11 @@ class NemoClient:
             for tokens the client got itself, never for one you supplied.
         timeouts: connect, read-idle and total timeouts.
         retry: how the retry rules wait (tests make these milliseconds).
+        chat_settings: how chat turns wait and recover (see :class:`ChatSettings`).
         source, version, platform: the attribution headers.
+        journal_path: where the render job journal is kept (default
+            ``$XDG_CONFIG_HOME/nemovideo/renders.sqlite3``); ``False`` turns it off.
+        render_poll_interval: seconds between polls of ``renders.wait`` (10).
         http_session: an aiohttp session to use; the client then does not close it.
         config: a ready :class:`ClientConfig` (the other settings are then ignored).
     """
@@ -59,9 +67,12 @@ class NemoClient:
         allow_anonymous_reauth: bool | None = None,
         timeouts: Timeouts | None = None,
         retry: RetrySettings | None = None,
+        chat_settings: ChatSettings | None = None,
         source: str | None = None,
         version: str | None = None,
         platform: str | None = None,
+        journal_path: str | Path | Literal[False] | None = None,
+        render_poll_interval: float | None = None,
         http_session: aiohttp.ClientSession | None = None,
         config: ClientConfig | None = None,
         sleep: Sleep | None = None,
@@ -85,6 +96,9 @@ class NemoClient:
                     platform=platform,
                     timeouts=timeouts,
                     retry=retry,
+                    journal_path=journal_path,
+                    render_poll_interval=render_poll_interval,
+                    chat=chat_settings,
                 ),
                 http_session=http_session,
                 sleep=sleep or asyncio.sleep,
@@ -94,6 +108,9 @@ class NemoClient:
         self.sessions = Sessions(t)
         self.credits = CreditsResource(t)
         self.state = StateResource(t)
+        self.uploads = Uploads(t)
+        self.renders = Renders(t)
+        self.chat = Chat(t)
 
     @property
     def config(self) -> ClientConfig:

@@ -60,6 +60,29 @@ class RetrySettings:
 
 
 @attrs.frozen
+class ChatSettings:
+    """How a chat turn waits and recovers (API.md, "POST /run_sse"); seconds.
+
+    Attributes:
+        drop_wait: after a dropped stream, wait this long before the first state read.
+        poll_interval: then read the state this often.
+        unchanged_reads: give up (``StreamInterrupted``) after this many reads
+            that show an unchanged draft.
+        heartbeat_timeout: a stream that carried only heartbeats this long is
+            taken as timed out (and recovered like a drop).
+        overall_cap: the longest a stream may run; past it, it is recovered like a drop.
+        still_working_every: how often ``on_still_working`` fires while a turn runs.
+    """
+
+    drop_wait: float = 30.0
+    poll_interval: float = 60.0
+    unchanged_reads: int = attrs.field(default=5, validator=attrs.validators.ge(1))
+    heartbeat_timeout: float = attrs.field(default=600.0, validator=attrs.validators.gt(0))
+    overall_cap: float = attrs.field(default=900.0, validator=attrs.validators.gt(0))
+    still_working_every: float = attrs.field(default=120.0, validator=attrs.validators.gt(0))
+
+
+@attrs.frozen
 class Attribution:
     """The three attribution headers the API requires on every request."""
 
@@ -156,7 +179,11 @@ class ClientConfig:
     attribution: Attribution = Attribution()
     timeouts: Timeouts = Timeouts()
     retry: RetrySettings = RetrySettings()
+    chat: ChatSettings = ChatSettings()
     log_requests: bool = False
+    journal_path: Path | None = None
+    render_poll_interval: float = 10.0
+    render_timeout: float = 600.0
 
     @classmethod
     def resolve(
@@ -173,9 +200,17 @@ class ClientConfig:
         platform: str | None = None,
         timeouts: Timeouts | None = None,
         retry: RetrySettings | None = None,
+        chat: ChatSettings | None = None,
+        journal_path: str | Path | Literal[False] | None = None,
+        render_poll_interval: float | None = None,
+        render_timeout: float | None = None,
         env: Mapping[str, str] | None = None,
     ) -> ClientConfig:
-        """Resolve each setting from the arguments, then the environment, then defaults."""
+        """Resolve each setting from the arguments, then the environment, then defaults.
+
+        ``journal_path``: where the render job journal lives (default
+        ``$XDG_CONFIG_HOME/nemovideo/renders.sqlite3``); ``False`` turns it off.
+        """
         env = os.environ if env is None else env
         api_url = URL(str(base_url or env.get("NEMO_API_URL") or DEFAULT_API_URL))
         web = URL(str(web_url or env.get("NEMO_WEB_URL") or DEFAULT_WEB_URL))
@@ -214,5 +249,15 @@ class ClientConfig:
             ),
             timeouts=timeouts or Timeouts(),
             retry=retry or RetrySettings(),
+            chat=chat or ChatSettings(),
             log_requests=env.get("NEMO_LOG", "").lower() == "debug",
+            journal_path=(
+                None
+                if journal_path is False
+                else Path(journal_path)
+                if journal_path is not None
+                else default_config_dir(env) / "renders.sqlite3"
+            ),
+            render_poll_interval=render_poll_interval or 10.0,
+            render_timeout=render_timeout or 600.0,
         )

@@ -296,6 +296,20 @@ class DownloadError(NemoError):
     """A render's file could not be downloaded (both the output URL and the fallback failed)."""
 
 
+class UnknownRenderStatus(InvalidResponseError):
+    """A render answer carried a status outside the documented set (never polled forever).
+
+    Attributes:
+        render_id: the render job's id.
+        status_value: the status as the service wrote it.
+    """
+
+    def __init__(self, message: str, *, render_id: str, status_value: str, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.render_id = render_id
+        self.status_value = status_value
+
+
 __all__ = [
     "ACCEPTED_FORMATS",
     "MAX_UPLOAD_BYTES",
@@ -326,5 +340,6 @@ __all__ = [
     "SessionNotFoundError",
     "StreamError",
     "StreamInterrupted",
+    "UnknownRenderStatus",
     "UnsupportedFileType",
 ]

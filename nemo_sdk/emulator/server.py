@@ -13,9 +13,10 @@ from typing import Any
 
 from aiohttp import web
 
-from . import routes_core
+from . import routes_chat, routes_core, routes_render, routes_upload
 from ._http import EMULATOR_KEY, RecordedRequest, make_middleware
 from .faults import FaultInjector
+from .routes_render import RenderRecord
 from .store import ALL_SCOPES, SEVEN_DAYS, Store
 
 
@@ -30,6 +31,15 @@ class Knobs:
     no_text_rate: float = 0.3
     require_attribution: bool = True
     event_shape: str = "adk"
+    poll_shape: str = "alternate"
+    # The chat agent (routes_chat): generated clip size, keep-alive pacing, slowness, noise.
+    clip_seconds: float = 1.0
+    clip_width: int = 320
+    clip_height: int = 180
+    clip_fps: int = 12
+    heartbeat_every: float = 0.5
+    think_seconds: float = 0.0
+    temporary_issue_rate: float = 0.0
 
 
 class Emulator:
@@ -47,8 +57,16 @@ class Emulator:
         tokens_per_ip: new anonymous tokens allowed per IP per 7 days (10).
         generation_cost, edit_cost: credits charged by the agent.
         render_seconds: how long a render takes at the least.
+        poll_shape: the render poll answer's shape: ``data``, ``top`` (v1.9) or
+            ``alternate`` (switch at each poll, the default).
         sse_delay: pause between chat events.
         no_text_rate: share of edits whose stream carries no text.
+        event_shape: ``"adk"`` (default) or ``"flat"`` chat events.
+        clip_seconds, clip_width, clip_height, clip_fps: size of generated clips.
+        heartbeat_every: keep-alive pacing while the chat agent works.
+        think_seconds: how long the agent sends only keep-alives before acting.
+        temporary_issue_rate: share of edits followed by a trailing
+            "I encountered a temporary issue" text (noise the SDK must ignore).
         seed: seeds the emulator's randomness, for repeatable tests.
         data_dir: where media and renders are written (a temporary directory by default).
     """
@@ -81,7 +99,9 @@ class Emulator:
         self.random = random.Random(seed)
         self.faults = FaultInjector()
         self.requests: list[RecordedRequest] = []
-        self.streaming_routes: set[str] = set()
+        # Downloads carry their own drop/truncate faults (routes_render.serve_file).
+        self.streaming_routes: set[str] = {"download", "cdn"}
+        self.renders: dict[str, RenderRecord] = {}
         self._own_dir = data_dir is None
         self.data_dir = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="nemo-emu-"))
         self._runners: list[web.AppRunner] = []
@@ -155,4 +175,4 @@ class Emulator:
 
 def _route_modules() -> list[Any]:
     """Route modules beyond the core ones, each with ``setup(app)`` (and maybe ``setup_cdn``)."""
-    return []
+    return [routes_chat, routes_upload, routes_render]

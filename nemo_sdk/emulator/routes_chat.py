@@ -1,0 +1,341 @@
+"""``POST /run_sse`` (route ``chat``) and ``GET /media/{name}`` (route ``media``).
+
+One chat turn: check the body (API.md's snake_case shape, strictly), the
+session and the credits (2001 before the stream starts), then stream the
+agent's events (:mod:`.agent`) in the ADK shape or, with the knob
+``event_shape="flat"``, the flat one. Every turn starts with keep-alives in
+both forms (the shape's heartbeat and a ``: keep-alive`` comment) and sends
+more every ``heartbeat_every`` seconds while the agent works.
+
+Faults on ``chat``: ``drop`` cuts the stream mid-event after the edit is
+applied (the edit stays, as on the real service); ``drop`` with
+``before_apply=True`` cuts it before, and the turn is abandoned (credits
+refunded). Every turn is recorded (:func:`turns`), with whether the client
+went away before the end.
+
+Generated media are written to ``<data_dir>/media`` and served, without
+authentication, at ``<emu.url>/media/<name>`` (:func:`media_path` maps such a
+URL back to its file).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+import uuid
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from . import agent
+from ._http import EMULATOR_KEY, emulator_of, fail, read_json, require_token
+from .store import Session, User
+
+if TYPE_CHECKING:
+    from .server import Emulator
+
+_MEDIA_NAME = re.compile(r"[A-Za-z0-9_\-]+\.(mp4|m4a)")
+
+
+@dataclass
+class ChatTurn:
+    """What the emulator saw of one chat turn (tests assert on these)."""
+
+    session_id: str
+    message: str
+    tool: str | None
+    completed: bool = False  # the whole reply was written
+    dropped: bool = False  # a ``drop`` fault cut it
+    disconnected: bool = False  # a write failed: the client had gone
+
+
+_TURNS: weakref.WeakKeyDictionary[Emulator, list[ChatTurn]] = weakref.WeakKeyDictionary()
+_EDIT_CHARGED: weakref.WeakKeyDictionary[Emulator, set[str]] = weakref.WeakKeyDictionary()
+
+
+def turns(emu: Emulator) -> list[ChatTurn]:
+    """Every chat turn ``emu`` accepted, in order."""
+    return _TURNS.setdefault(emu, [])
+
+
+def media_dir(emu: Emulator) -> Path:
+    """Where generated media are written."""
+    return emu.data_dir / "media"
+
+
+def media_path(emu: Emulator, url: str) -> Path | None:
+    """The file behind a generated media URL of ``emu``, or ``None``."""
+    prefix = f"{emu.url}/media/"
+    name = url[len(prefix) :] if url.startswith(prefix) else ""
+    path = media_dir(emu) / name
+    return path if _MEDIA_NAME.fullmatch(name) and path.is_file() else None
+
+
+class _Writer:
+    """Writes SSE blocks; after the client is gone, writes become no-ops (the work goes on)."""
+
+    def __init__(
+        self, response: web.StreamResponse, turn: ChatTurn, delay: float, heartbeat_every: float
+    ) -> None:
+        self.response = response
+        self.turn = turn
+        self.delay = delay
+        self.heartbeat_every = heartbeat_every
+
+    async def raw(self, block: bytes) -> None:
+        if self.turn.disconnected:
+            return
+        try:
+            await self.response.write(block)
+        except (ConnectionResetError, RuntimeError):  # RuntimeError: writing after EOF
+            self.turn.disconnected = True
+
+    async def event(self, obj: dict[str, Any]) -> None:
+        await self.raw(b"data: " + json.dumps(obj).encode() + b"\n\n")
+        if self.delay:
+            await asyncio.sleep(self.delay)
+
+
+class _Shape:
+    """Builds the event objects of one wire shape (API.md "POST /run_sse")."""
+
+    def __init__(self, flat: bool) -> None:
+        self.flat = flat
+        self.invocation = f"e-{uuid.uuid4()}"
+
+    def _adk(
+        self, parts: list[dict[str, Any]], role: str = "model", **extra: Any
+    ) -> dict[str, Any]:
+        return {
+            "content": {"parts": parts, "role": role},
+            "author": agent.AUTHOR,
+            "invocationId": self.invocation,
+            "id": str(uuid.uuid4()),
+            "timestamp": time.time(),
+            **extra,
+        }
+
+    def heartbeat(self) -> bytes:
+        # ADK has no heartbeat event: its keep-alive is an empty ``data:`` line.
+        return b'data: {"type": "heartbeat"}\n\n' if self.flat else b"data:\n\n"
+
+    def text(self, text: str) -> list[dict[str, Any]]:
+        words = text.split(" ")
+        pieces = [" ".join(words[i : i + 4]) for i in range(0, len(words), 4)]
+        pieces = [p + (" " if i < len(pieces) - 1 else "") for i, p in enumerate(pieces)]
+        if self.flat:
+            return [{"type": "text", "content": p} for p in pieces]
+        # ADK streaming: partial pieces, then the whole text once more, not partial.
+        events = [self._adk([{"text": p}], partial=True) for p in pieces]
+        return [*events, self._adk([{"text": text}])]
+
+    def call(self, call_id: str, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        if self.flat:
+            return {"type": "tool_call", "id": call_id, "name": name, "args": args}
+        return self._adk([{"functionCall": {"id": call_id, "name": name, "args": args}}])
+
+    def result(self, call_id: str, name: str, result: dict[str, Any]) -> dict[str, Any]:
+        if self.flat:
+            return {"type": "tool_result", "id": call_id, "name": name, "result": result}
+        part = {"functionResponse": {"id": call_id, "name": name, "response": result}}
+        return self._adk([part], role="user")
+
+
+def _message_of(body: dict[str, Any]) -> tuple[str, str]:
+    """The session id and message text of a ``/run_sse`` body, or a 400."""
+    if body.get("app_name") != "nemo_agent" or body.get("user_id") != "me":
+        raise fail(400, 'app_name must be "nemo_agent" and user_id "me" (snake_case)', status=400)
+    sid, message = body.get("session_id"), body.get("new_message")
+    parts = message.get("parts") if isinstance(message, dict) else None
+    first = parts[0] if isinstance(parts, list) and parts else None
+    text = first.get("text") if isinstance(first, dict) else None
+    if not isinstance(sid, str) or not isinstance(text, str) or not text.strip():
+        raise fail(400, "session_id and new_message.parts[0].text are required", status=400)
+    return sid, text
+
+
+def _cost(emu: Emulator, session: Session, intent: agent.Intent) -> int:
+    if intent.tool is None:
+        return 0
+    if intent.generates:
+        return emu.knobs.generation_cost
+    return 0 if session.id in _EDIT_CHARGED.setdefault(emu, set()) else emu.knobs.edit_cost
+
+
+async def run_sse(request: web.Request) -> web.StreamResponse:
+    emu = emulator_of(request)
+    token, user = require_token(request, "write")
+    sid, message = _message_of(await read_json(request))
+    session = emu.store.session_of(token.user_id, sid)
+    if session is None:
+        raise fail(1002, "session not found")
+    intent = agent.understand(message)
+    cost = _cost(emu, session, intent)
+    if cost > user.available:
+        raise fail(2001, f"insufficient credits: this needs {cost}, {user.available} available")
+    drop = emu.faults.take("chat", frozenset({"drop"}))
+    session.messages.append(message)
+    turn = ChatTurn(sid, message, intent.tool)
+    turns(emu).append(turn)
+
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+    )
+    await response.prepare(request)
+    out = _Writer(response, turn, emu.knobs.sse_delay, emu.knobs.heartbeat_every)
+    shape = _Shape(emu.knobs.event_shape == "flat")
+    try:
+        await _keepalive(out, shape)
+        await _keepalives_for(out, shape, asyncio.sleep(emu.knobs.think_seconds))
+        if intent.tool is None:
+            await _say(out, shape, agent.answer(message), drop is not None)
+            if drop is not None:
+                return await _cut(request, response, turn)
+        else:
+            cut = None if drop is None else "before" if drop.params.get("before_apply") else "after"
+            if not await _tool_turn(emu, session, user, intent, cost, out, shape, cut):
+                return await _cut(request, response, turn)
+        await response.write_eof()
+    except (ConnectionResetError, asyncio.CancelledError):
+        turn.disconnected = True
+        raise
+    turn.completed = not turn.disconnected
+    return response
+
+
+async def _tool_turn(
+    emu: Emulator,
+    session: Session,
+    user: User,
+    intent: agent.Intent,
+    cost: int,
+    out: _Writer,
+    shape: _Shape,
+    cut: str | None,
+) -> bool:
+    """Run the tool and stream its events; ``False`` to cut the stream (``cut`` the apply)."""
+    knobs = emu.knobs
+    call_id = f"call_{uuid.uuid4().hex[:12]}"
+    assert intent.tool is not None
+    # Frozen while running, spent when done (API.md, credits: "frozen: reserved by running work").
+    user.available -= cost
+    user.frozen += cost
+    await out.event(shape.call(call_id, intent.tool, intent.args))
+    if cut == "before":  # the turn is abandoned: nothing applied, nothing charged
+        user.available += cost
+        user.frozen -= cost
+        return False
+    try:
+        result = await _keepalives_for(out, shape, _apply(emu, session, intent))
+    except BaseException:
+        user.available += cost
+        user.frozen -= cost
+        raise
+    user.frozen -= cost
+    if cost and not intent.generates:
+        _EDIT_CHARGED.setdefault(emu, set()).add(session.id)
+    session.applied_edits += 1
+    if cut == "after":  # the edit stays, as when the real service loses a stream
+        return False
+    await out.event(shape.result(call_id, intent.tool, result))
+    if emu.random.random() >= knobs.no_text_rate:
+        await _say(out, shape, agent.done_text(intent, result))
+    if knobs.temporary_issue_rate and emu.random.random() < knobs.temporary_issue_rate:
+        await _say(out, shape, "I encountered a temporary issue. Please try again later.")
+    return True
+
+
+async def _apply(emu: Emulator, session: Session, intent: agent.Intent) -> dict[str, Any]:
+    """Change the session's draft as ``intent`` asks; the tool's result."""
+    knobs, args = emu.knobs, intent.args
+    directory = media_dir(emu)
+
+    def url_of(name: str) -> str:
+        return f"{emu.url}/media/{name}"
+
+    if intent.tool == "generate_video":
+        clip = agent.ClipSettings(
+            knobs.clip_seconds, knobs.clip_width, knobs.clip_height, knobs.clip_fps
+        )
+        media = await agent.make_clip(args["prompt"], directory, clip, url_of)
+        meta = {k: media[k] for k in ("url", "name", "width", "height")}
+        session.draft = agent.add_video(session.draft, meta, media["duration"] * 1000)
+        session.generated_media.append(media)
+        return {"status": "success", **media}
+    if intent.tool == "add_bgm":
+        # As long as the draft, or as a generated clip when there is nothing yet.
+        length = agent.draft_length(session.draft) or knobs.clip_seconds * 1000
+        media = await agent.make_music(args["name"], length / 1000, directory, url_of)
+        meta = {"url": media["url"], "name": args["name"], "volume": args["volume"]}
+        session.draft = agent.add_audio(session.draft, meta, length)
+        session.generated_media.append(media)
+        return {"status": "success", "track": "bgm", **meta}
+    if intent.tool == "add_title":
+        session.draft = agent.add_text(session.draft, args["text"], args["seconds"] * 1000)
+        return {"status": "success", "track": "title", "text": args["text"]}
+    if intent.tool == "trim":
+        session.draft = agent.trim(session.draft, args["seconds"] * 1000)
+        return {"status": "success", "duration": session.draft["d"]}
+    width, height = agent.aspect_size(args["ratio"])
+    session.canvas = {"width": width, "height": height, "aspect_ratio": args["ratio"]}
+    session.draft = agent.set_size(session.draft, width, height)
+    return {"status": "success", "width": width, "height": height}
+
+
+async def _say(out: _Writer, shape: _Shape, text: str, cut_after_first: bool = False) -> None:
+    for event in shape.text(text):
+        await out.event(event)
+        if cut_after_first:
+            return
+
+
+async def _keepalive(out: _Writer, shape: _Shape) -> None:
+    await out.raw(shape.heartbeat())
+    await out.raw(b": keep-alive\n\n")
+
+
+async def _keepalives_for(out: _Writer, shape: _Shape, work: Any) -> Any:
+    """Await ``work`` while sending keep-alives every ``heartbeat_every`` seconds."""
+    task = asyncio.ensure_future(work)
+    every = out.heartbeat_every
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=every)
+            if done:
+                return task.result()
+            await _keepalive(out, shape)
+    finally:
+        if not task.done():
+            task.cancel()
+
+
+async def _cut(
+    request: web.Request, response: web.StreamResponse, turn: ChatTurn
+) -> web.StreamResponse:
+    """The ``drop`` fault: half an event, then the connection closes without the stream's end."""
+    turn.dropped = True
+    await response.write(b'data: {"content": {"parts": [{"te')
+    if request.transport is not None:
+        request.transport.close()
+    return response
+
+
+async def media(request: web.Request) -> web.StreamResponse:
+    """A generated clip or music bed (public, like a CDN URL: no token needed)."""
+    name = request.match_info["name"]
+    path = media_dir(emulator_of(request)) / name
+    if not _MEDIA_NAME.fullmatch(name) or not path.is_file():
+        raise web.HTTPNotFound()
+    return web.FileResponse(path)
+
+
+def setup(app: web.Application) -> None:
+    """Add the chat and media routes; the chat route carries out its own ``drop`` fault."""
+    app[EMULATOR_KEY].streaming_routes.add("chat")
+    app.router.add_post("/run_sse", run_sse, name="chat")
+    app.router.add_get("/media/{name}", media, name="media")

@@ -1,0 +1,297 @@
+"""``nemo.chat``: one message to the agent over ``POST /run_sse``, as typed events or a reply.
+
+Every stream rule of API.md "POST /run_sse" lives here:
+
+* the draft is read before the message is sent, so that a reply with no text
+  (about 30% of edits) can be summarised from the draft's diff afterwards;
+* a stream that drops (not a clean close), carries only heartbeats for
+  ``heartbeat_timeout`` or runs past ``overall_cap`` is recovered by reading the
+  state (``_chat_recovery``), never by sending the message again;
+* ``on_still_working`` fires every ``still_working_every`` seconds of the turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+
+from .. import errors
+from .._chat_recovery import recover
+from .._chat_text import ReplyBuilder
+from .._transport import Transport, check_id, translate_errors
+from ..config import ChatSettings
+from ..events import ChatEvent, EventHandler, Heartbeat, dispatch, dispatch_end, parse_event
+from ..events import dispatch_still_working as _still_working
+from ..models.chat import ChatReply
+from ..models.draft import Draft
+from ..sse import SSEDecoder
+from ..timeline import diff_drafts
+from ._base import Resource
+from .state import StateResource
+
+APP_NAME = "nemo_agent"
+
+
+def request_body(session_id: str, text: str) -> dict[str, Any]:
+    """The ``/run_sse`` body, exactly as API.md gives it (snake_case)."""
+    return {
+        "app_name": APP_NAME,
+        "user_id": "me",
+        "session_id": session_id,
+        "new_message": {"parts": [{"text": text}]},
+    }
+
+
+class ChatStream:
+    """One chat turn's events: ``async with`` it, then ``async for`` over it (once).
+
+    Entering sends the message (after reading the draft); leaving closes the
+    connection, even mid-stream. Once the iteration ends, :attr:`reply` holds
+    the turn's :class:`ChatReply`. If the stream dropped and the draft did not
+    change while the state was watched, the iteration raises ``StreamInterrupted``.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        session_id: str,
+        text: str,
+        *,
+        handlers: Sequence[EventHandler],
+        settings: ChatSettings,
+        strict: bool,
+    ) -> None:
+        self.session_id = session_id
+        self._transport = transport
+        self._text = text
+        self._handlers = list(handlers)
+        self._settings = settings
+        self._strict = strict
+        self._state = StateResource(transport)
+        self._builder = ReplyBuilder()
+        self._stack = contextlib.AsyncExitStack()
+        self._response: aiohttp.ClientResponse | None = None
+        self._iterator: AsyncGenerator[ChatEvent, None] | None = None
+        self._before: Draft | None = None
+        self._started = 0.0
+        self._notice_at = settings.still_working_every  # seconds into the turn
+        self._reply: ChatReply | None = None
+
+    @property
+    def received(self) -> list[ChatEvent]:
+        """Every event received so far, in order."""
+        return self._builder.events
+
+    @property
+    def reply(self) -> ChatReply:
+        """The turn's reply; available once the iteration has ended."""
+        if self._reply is None:
+            raise RuntimeError("the chat stream has not ended yet: iterate it to the end first")
+        return self._reply
+
+    async def __aenter__(self) -> ChatStream:
+        # The draft before the message: the no-text and drop rules diff against it.
+        self._before = (await self._state.get(self.session_id)).draft
+        self._response = await self._stack.enter_async_context(
+            self._transport.stream(
+                "POST",
+                "/run_sse",
+                json=request_body(self.session_id, self._text),
+                headers={"Accept": "text/event-stream"},
+                # Once the server accepted the message, sending it again would apply the
+                # edit twice and charge twice: only the pre-stream rules (429, 1001) retry.
+                idempotent=False,
+                expect_content_type="text/event-stream",
+            )
+        )
+        self._started = asyncio.get_running_loop().time()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._iterator is not None:
+                await self._iterator.aclose()
+        finally:
+            await self._stack.aclose()
+
+    def __aiter__(self) -> AsyncIterator[ChatEvent]:
+        if self._response is None:
+            raise RuntimeError("use `async with nemo.chat.stream(...) as events` first")
+        if self._iterator is not None:
+            raise RuntimeError("a chat stream can be iterated only once")
+        self._iterator = self._events(self._response)
+        return self._iterator
+
+    async def _events(self, response: aiohttp.ClientResponse) -> AsyncGenerator[ChatEvent, None]:
+        settings = self._settings
+        loop = asyncio.get_running_loop()
+        decoder = SSEDecoder()
+        last_activity = self._started  # the last event that was not a heartbeat
+        reason: str | None = None
+        while reason is None:
+            now = loop.time()
+            wake = min(
+                self._started + self._notice_at,
+                self._started + settings.overall_cap,
+                last_activity + settings.heartbeat_timeout,
+            )
+            try:
+                chunk: bytes | None = await asyncio.wait_for(
+                    self._read(response), timeout=max(0.0, wake - now)
+                )
+            except asyncio.TimeoutError:
+                chunk = None  # a timer is due; the read is cancelled without losing data
+            except errors.APIConnectionError as exc:
+                # A drop (or the idle timeout), not a clean close: the server may still
+                # be applying the edit, so the state tells what happened.
+                reason = f"the stream broke ({exc})"
+                break
+            if chunk == b"":
+                decoder.flush()
+                break  # a clean close is the end of the reply: there is no "done" event
+            if chunk:
+                for sse in decoder.feed(chunk):
+                    for event in parse_event(sse, strict=self._strict):
+                        if type(event) is not Heartbeat:
+                            last_activity = loop.time()
+                        await self._accept(event)
+                        yield event
+                for _ in range(decoder.keepalives):
+                    heartbeat = Heartbeat()
+                    await self._accept(heartbeat)
+                    yield heartbeat
+            now = loop.time()
+            await self._notify_until(now - self._started)
+            if now >= self._started + settings.overall_cap:
+                reason = f"it ran past the {settings.overall_cap:g} s cap"
+            elif now >= last_activity + settings.heartbeat_timeout:
+                reason = f"it carried only heartbeats for {settings.heartbeat_timeout:g} s"
+        if reason is None:
+            reply = await self._finish()
+        else:
+            response.close()  # nothing more will be read; free the connection while we wait
+            reply = await recover(
+                self._state,
+                self.session_id,
+                self._before,
+                self._builder,
+                reason=reason,
+                settings=settings,
+                elapsed=loop.time() - self._started,
+                sleep=self._sleep_noting,
+            )
+        self._reply = reply
+        await dispatch_end(self._handlers, reply)
+
+    async def _read(self, response: aiohttp.ClientResponse) -> bytes:
+        with translate_errors("POST /run_sse"):
+            return await response.content.readany()
+
+    async def _accept(self, event: ChatEvent) -> None:
+        self._builder.add(event)
+        if self._handlers:
+            await dispatch(self._handlers, event)
+
+    async def _notify_until(self, elapsed: float) -> None:
+        """Fire ``on_still_working`` if its time, ``elapsed`` seconds into the turn, has come."""
+        if elapsed >= self._notice_at:
+            every = self._settings.still_working_every
+            # Once, however late: a burst of notices would say nothing more.
+            self._notice_at += every * (1 + (elapsed - self._notice_at) // every)
+            if self._handlers:
+                await _still_working(self._handlers, elapsed)
+
+    async def _sleep_noting(self, seconds: float, elapsed: float) -> float:
+        """Sleep ``seconds`` from ``elapsed`` into the turn, with the still-working notices."""
+        end = elapsed + seconds
+        while self._notice_at <= end:
+            await self._transport.sleep(max(0.0, self._notice_at - elapsed))
+            elapsed = self._notice_at
+            await self._notify_until(elapsed)
+        await self._transport.sleep(max(0.0, end - elapsed))
+        return end
+
+    async def _finish(self) -> ChatReply:
+        builder = self._builder
+        # Read after every turn: about 30% of edits end with no text, and the diff is
+        # then the only account of what happened (API.md, "POST /run_sse").
+        after = (await self._state.get(self.session_id)).draft
+        diff = diff_drafts(self._before, after)
+        return ChatReply(
+            session_id=self.session_id,
+            text=builder.text(),
+            events=builder.events,
+            tool_calls=builder.tool_calls,
+            tool_results=builder.tool_results,
+            draft_changed=diff.changed,
+            summary=diff.summary() if diff.changed else None,
+        )
+
+
+class Chat(Resource):
+    """Chat calls: :meth:`send` for a reply, :meth:`stream` for the events as they come."""
+
+    def stream(
+        self,
+        session_id: str,
+        text: str,
+        *,
+        handler: EventHandler | None = None,
+        handlers: Sequence[EventHandler] = (),
+        settings: ChatSettings | None = None,
+        strict: bool = False,
+    ) -> ChatStream:
+        """Send ``text`` to the agent; ``async with`` the result and iterate its typed events.
+
+        ``handler``/``handlers`` see every event before it is yielded; ``settings``
+        overrides the client's :class:`~nemo_sdk.ChatSettings` for this turn;
+        ``strict`` raises ``EventParseError`` on malformed event JSON instead of
+        yielding an ``UnknownEvent``. The arguments are checked before anything is sent.
+        """
+        sid = check_id("session id", session_id)
+        if not isinstance(text, str) or not text.strip():
+            raise errors.InvalidArgument("the message text must be a non-empty string")
+        all_handlers = [*([handler] if handler is not None else []), *handlers]
+        return ChatStream(
+            self._transport,
+            sid,
+            text,
+            handlers=all_handlers,
+            settings=settings or self._transport.config.chat,
+            strict=strict,
+        )
+
+    async def send(
+        self,
+        session_id: str,
+        text: str,
+        *,
+        handler: EventHandler | None = None,
+        handlers: Sequence[EventHandler] = (),
+        settings: ChatSettings | None = None,
+        strict: bool = False,
+    ) -> ChatReply:
+        """Send ``text`` to the agent and wait for the whole reply (arguments as :meth:`stream`).
+
+        Raises ``StreamInterrupted`` when the stream dropped and the draft did not
+        change while the state was watched; the message is never sent twice.
+        """
+        async with self.stream(
+            session_id, text, handler=handler, handlers=handlers, settings=settings, strict=strict
+        ) as events:
+            async for _ in events:
+                pass
+        return events.reply
+
+
+__all__ = ["Chat", "ChatStream", "request_body"]

@@ -1,0 +1,305 @@
+"""``nemo.renders``: export a draft, wait for it, cancel it, download the file.
+
+API.md, "POST /api/render/proxy/lambda" and the routes after it. The render
+id is the handle: ``wait``, ``cancel`` and ``download`` need nothing else,
+so a job survives the process that started it. Exports are written to the
+job journal before they are sent and removed once downloaded, failed or
+cancelled; ``pending()`` lists what is left.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .. import _download, errors
+from .._journal import Journal
+from .._logging import logger
+from .._transport import Transport, check_id
+from ..models.draft import Draft
+from ..models.render import PendingRender, RenderJob
+from ._base import Resource
+from .state import StateResource
+
+RenderProgress = Callable[[RenderJob], Any]
+"""``on_progress(job)`` whenever the status or progress changed; may be sync or async."""
+
+_EXPORT_PATH = "/api/render/proxy/lambda"
+# The answer to these is final: a second submit would meet the same refusal.
+_FINAL = (
+    errors.ExportBlocked,
+    errors.SessionNotFoundError,
+    errors.AuthenticationError,
+    errors.InsufficientCreditsError,
+    errors.RateLimitError,
+    errors.MissingClientIdError,
+)
+
+
+# Failures that say nothing about the render itself: the answer was lost or garbled.
+_TRANSIENT = (errors.APIConnectionError, errors.ServerError, errors.InvalidResponseError)
+
+
+def new_render_id() -> str:
+    """A fresh ``render_<unique>`` id (API.md: the client names the render)."""
+    return f"render_{uuid.uuid4().hex}"
+
+
+def _exists(path: Path) -> bool:
+    return path.exists()
+
+
+async def _call(callback: RenderProgress | None, job: RenderJob) -> None:
+    if callback is not None:
+        result = callback(job)
+        if inspect.isawaitable(result):
+            await result
+
+
+class Renders(Resource):
+    """Render (export) calls. ``journal`` is ``None`` when the job journal is off."""
+
+    def __init__(self, transport: Transport) -> None:
+        super().__init__(transport)
+        path = transport.config.journal_path
+        self.journal: Journal | None = Journal(path) if path is not None else None
+        self._state = StateResource(transport)
+
+    # ------------------------------------------------------------------ export
+
+    async def export(
+        self,
+        session_id: str,
+        draft: Draft | Mapping[str, Any] | None = None,
+        *,
+        format: str = "mp4",
+        quality: str = "high",
+        width: int | None = None,
+        height: int | None = None,
+        fps: float | None = None,
+    ) -> RenderJob:
+        """Start rendering ``draft`` (default: the session's latest draft); free of credits.
+
+        Raises:
+            DraftNotExportable: no tracks, or every track's ``sg`` is empty (nothing sent).
+            ExportBlocked: HTTP 402, the plan or the token cannot export (never retried).
+        """
+        sid = check_id("session id", session_id)
+        if draft is None:
+            draft = (await self._state.get(sid)).draft
+        parsed = draft if isinstance(draft, Draft) or draft is None else Draft.model_validate(draft)
+        if parsed is None or not parsed.is_exportable:
+            raise errors.DraftNotExportable(
+                "the draft has no track with a segment; generate or edit something first"
+            )
+        output: dict[str, Any] = {"format": format, "quality": quality}
+        for key, value in (("width", width), ("height", height), ("fps", fps)):
+            if value is not None:
+                output[key] = value
+        wire = parsed.to_wire()
+
+        def body(render_id: str) -> dict[str, Any]:
+            return {"id": render_id, "sessionId": sid, "draft": wire, "output": output}
+
+        render_id = new_render_id()
+        self._record(render_id, sid)
+        try:
+            job = await self._submit(body(render_id), render_id)
+        except _FINAL:
+            self._forget(render_id)
+            raise
+        except errors.NemoError as exc:
+            # API.md: when a submit fails (a duplicate id among the causes), make a
+            # new id and retry once.
+            self._forget(render_id)
+            logger.info("export %s failed (%s); retrying once with a new id", render_id, exc)
+            render_id = new_render_id()
+            self._record(render_id, sid)
+            try:
+                job = await self._submit(body(render_id), render_id)
+            except errors.NemoError:
+                self._forget(render_id)
+                raise
+        if job.id != render_id:
+            self._forget(render_id)
+            self._record(job.id, sid)
+        self._update(job.id, status=job.status)
+        return job
+
+    async def _submit(self, body: dict[str, Any], render_id: str) -> RenderJob:
+        try:
+            doc = await self._transport.request("POST", _EXPORT_PATH, json=body, idempotent=False)
+        except _TRANSIENT:
+            # The server may have accepted the render before the answer was lost:
+            # ask about this id before a second render is started under a new one.
+            try:
+                return await self.get(render_id)
+            except errors.NemoError:
+                pass
+            raise
+        try:
+            return RenderJob.from_api(doc, render_id=render_id)
+        except errors.UnknownRenderStatus:
+            raise
+        except errors.InvalidResponseError:
+            return RenderJob(id=render_id, status="pending", raw=doc)  # accepted, no status said
+
+    # ------------------------------------------------------------------ status
+
+    async def get(self, render_id: str) -> RenderJob:
+        """The job's current state (``GET /api/render/proxy/lambda/<id>``)."""
+        rid = check_id("render id", render_id)
+        doc = await self._transport.request("GET", ("api", "render", "proxy", "lambda", rid))
+        return RenderJob.from_api(doc, render_id=rid)
+
+    async def wait(
+        self,
+        render_id: str,
+        *,
+        poll_interval: float | None = None,
+        timeout: float | None = None,
+        cancel_on_timeout: bool = False,
+        on_progress: RenderProgress | None = None,
+    ) -> RenderJob:
+        """Poll until the job completes; works from the id alone, in any process.
+
+        Connection errors, 5xx and garbled answers during polling are logged and
+        polled through until the deadline; an unknown status is raised at once.
+
+        Args:
+            poll_interval: seconds between polls (default: the client's, 10 s).
+            timeout: overall deadline in seconds (default: the client's, 600 s).
+            cancel_on_timeout: cancel the render when the deadline passes.
+            on_progress: called with the job whenever status or progress changed.
+
+        Raises:
+            RenderFailed: the job failed or was cancelled.
+            RenderTimeout: the deadline passed (the id still resumes the wait).
+        """
+        rid = check_id("render id", render_id)
+        config = self._transport.config
+        interval = config.render_poll_interval if poll_interval is None else poll_interval
+        deadline = time.monotonic() + (config.render_timeout if timeout is None else timeout)
+        seen: tuple[str, float | None] | None = None
+        last_status: str | None = None
+        while True:
+            try:
+                job = await self.get(rid)
+            except errors.UnknownRenderStatus:
+                raise
+            except _TRANSIENT as exc:
+                # A poll that failed says nothing about the render (replicate #394's lesson).
+                logger.info("polling render %s failed (%s); polling on", rid, exc)
+            else:
+                if (job.status, job.progress) != seen:
+                    seen = (job.status, job.progress)
+                    await _call(on_progress, job)
+                if job.status != last_status:
+                    last_status = job.status
+                    self._update(rid, status=job.status, output_url=job.output_url)
+                if job.succeeded:
+                    return job
+                if job.done:
+                    self._forget(rid)
+                    raise errors.RenderFailed(
+                        f"render {rid} {job.status}: {job.error or 'no reason given'}",
+                        render_id=rid,
+                        error=job.error,
+                    )
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                if cancel_on_timeout:
+                    try:
+                        await self.cancel(rid)
+                    except errors.NemoError as exc:
+                        logger.warning("cancelling render %s after its deadline: %s", rid, exc)
+                raise errors.RenderTimeout(
+                    f"render {rid} not finished before the deadline (last status: "
+                    f"{last_status or 'unknown'}); wait on the same id to resume",
+                    render_id=rid,
+                    last_status=last_status,
+                )
+            await self._transport.sleep(min(interval, remaining))
+
+    async def cancel(self, render_id: str) -> RenderJob:
+        """Cancel a pending or processing render (``POST .../lambda/<id>/cancel``)."""
+        rid = check_id("render id", render_id)
+        doc = await self._transport.request(
+            "POST", ("api", "render", "proxy", "lambda", rid, "cancel"), idempotent=True
+        )
+        self._forget(rid)
+        try:
+            return RenderJob.from_api(doc, render_id=rid)
+        except errors.InvalidResponseError:
+            return await self.get(rid)
+
+    # ------------------------------------------------------------------ download
+
+    async def download(
+        self,
+        render_id: str,
+        path: str | Path,
+        *,
+        overwrite: bool = False,
+        on_progress: _download.DownloadProgress | None = None,
+    ) -> Path:
+        """Save the rendered file at ``path``, waiting for the render first if needed.
+
+        The output URL is fetched without the bearer token; if that fails, the
+        authenticated ``GET /api/render/proxy/<id>/download`` is used. Nothing
+        appears at ``path`` until the whole file is on disk; an interrupted
+        download resumes (Range) on the next call with the same id and path.
+
+        Raises:
+            FileExistsError: ``path`` exists and ``overwrite`` is false (nothing fetched).
+            DownloadError: neither source delivered the file.
+        """
+        rid = check_id("render id", render_id)
+        target = Path(path)
+        if _exists(target) and not overwrite:
+            raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+        job = await self.get(rid)
+        if not job.done:
+            job = await self.wait(rid)
+        if not job.succeeded:
+            self._forget(rid)
+            reason = job.error or "no file"
+            raise errors.RenderFailed(
+                f"render {rid} {job.status}: {reason}", render_id=rid, error=job.error
+            )
+        self._update(rid, path=str(target))
+        sources: list[_download.Source] = []
+        url = _download.http_url(job.output_url)
+        if url is not None:
+            sources.append(_download.Source(f"output URL {url.origin()}", url, False))
+        elif job.output_url:
+            logger.warning("render %s: refusing output URL %r (not http(s))", rid, job.output_url)
+        fallback = ("api", "render", "proxy", rid, "download")
+        sources.append(_download.Source("fallback route", fallback, True))
+        saved = await _download.download(
+            self._transport, sources, target, key=rid, overwrite=overwrite, on_progress=on_progress
+        )
+        self._forget(rid)
+        return saved
+
+    # ------------------------------------------------------------------ journal
+
+    async def pending(self) -> list[PendingRender]:
+        """Exports recorded in the journal and not yet downloaded, oldest first."""
+        return self.journal.pending() if self.journal is not None else []
+
+    def _record(self, render_id: str, session_id: str) -> None:
+        if self.journal is not None:
+            self.journal.record(render_id, session_id)
+
+    def _update(self, render_id: str, **fields: str | None) -> None:
+        if self.journal is not None:
+            self.journal.update(render_id, **fields)
+
+    def _forget(self, render_id: str) -> None:
+        if self.journal is not None:
+            self.journal.forget(render_id)
