@@ -11,7 +11,7 @@ class Credits(BaseModel):
     ``frozen`` credits are reserved by running work; ``total = available + frozen``.
     """
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
 
     available: int
     frozen: int = 0

@@ -84,6 +84,8 @@ class WireModel(BaseModel):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
+        # Build validators on first use, not at import: it keeps `import nemo_sdk` light.
+        defer_build=True,
         # Python's json writes Infinity/NaN; keep the same so dumps stay identical.
         ser_json_inf_nan="constants",
     )
