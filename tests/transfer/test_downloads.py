@@ -132,7 +132,7 @@ async def test_cancelled_download_leaves_nothing_at_the_target_and_resumes(
 
     async def stall(done: int, total: int | None) -> None:
         started.set()
-        await asyncio.sleep(60)
+        await asyncio.Event().wait()  # park mid-download until the test cancels it
 
     task = asyncio.create_task(client.renders.download(rid, target, on_progress=stall))
     await asyncio.wait_for(started.wait(), 5)
