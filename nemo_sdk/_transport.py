@@ -12,8 +12,8 @@ import asyncio
 import contextlib
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 import aiohttp
 from multidict import CIMultiDict
@@ -29,6 +29,7 @@ from .models.session import AnonymousToken
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,255}")
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+T = TypeVar("T")
 
 Path = str | Sequence[str]
 
@@ -163,6 +164,55 @@ class Transport:
     async def _renew_client_id(self) -> None:
         self.client_ids.renew()
 
+    async def _with_rules(
+        self,
+        method: str,
+        url: URL,
+        headers: Mapping[str, str] | None,
+        *,
+        authenticated: bool,
+        idempotent: bool | None,
+        send: Callable[[CIMultiDict[str]], Awaitable[T]],
+    ) -> T:
+        """Build the headers, add the token, and run ``send`` under every retry rule."""
+        token_generation = 0
+        # The API's own headers (attribution, client id) go only to the API's origin;
+        # the CDN gets what the caller passed and nothing else.
+        to_api = url.origin() == self._origin
+
+        async def attempt() -> T:
+            nonlocal token_generation
+            hdrs = self._request_headers(headers) if to_api else CIMultiDict(headers or {})
+            if authenticated:
+                token_generation = await self._authorize(hdrs, url)
+            return await send(hdrs)
+
+        async def reauth() -> None:
+            await self.tokens.refresh(token_generation)
+
+        if authenticated:
+            # Fetch the token outside the retry loop: the token call has its own rules,
+            # and its failures must not be retried a second time as this request's.
+            await self.tokens.get()
+        return await with_retries(
+            attempt,
+            idempotent=method in _IDEMPOTENT if idempotent is None else idempotent,
+            settings=self.config.retry,
+            reauth=reauth if authenticated and self.tokens.can_refresh else None,
+            renew_client_id=self._renew_client_id,
+            sleep=self.sleep,
+            what=f"{method} {url.path}",
+        )
+
+    def _decode(self, resp: aiohttp.ClientResponse, body: bytes) -> dict[str, Any]:
+        return _envelope.decode(
+            resp.status,
+            resp.headers,
+            body,
+            web_url=str(self.config.web_url),
+            user_id=self.tokens.user_id,
+        )
+
     async def request(
         self,
         method: str,
@@ -181,65 +231,28 @@ class Transport:
         """
         url = self.url(path)
         what = f"{method} {url.path}"
-        token_generation = 0
 
-        async def attempt() -> dict[str, Any]:
-            nonlocal token_generation
-            hdrs = self._request_headers(headers)
-            if authenticated:
-                token_generation = await self._authorize(hdrs, url)
-            body = data() if data is not None else None
-            return await self._send(method, url, hdrs, json, body, timeout or self._timeout, what)
+        async def send(hdrs: CIMultiDict[str]) -> dict[str, Any]:
+            session = self._pool.get()
+            started = time.perf_counter()
+            with translate_errors(what):
+                async with session.request(
+                    method,
+                    url,
+                    headers=hdrs,
+                    json=json,
+                    data=data() if data is not None else None,
+                    timeout=timeout or self._timeout,
+                    allow_redirects=False,
+                ) as resp:
+                    body = await resp.read()
+            logger.debug(
+                "%s -> %s in %.1f ms", what, resp.status, (time.perf_counter() - started) * 1e3
+            )
+            return self._decode(resp, body)
 
-        async def reauth() -> None:
-            await self.tokens.refresh(token_generation)
-
-        if authenticated:
-            # Fetch the token outside the retry loop: the token call has its own rules,
-            # and its failures must not be retried a second time as this request's.
-            await self.tokens.get()
-        return await with_retries(
-            attempt,
-            idempotent=method in _IDEMPOTENT if idempotent is None else idempotent,
-            settings=self.config.retry,
-            reauth=reauth if authenticated and self.tokens.can_refresh else None,
-            renew_client_id=self._renew_client_id,
-            sleep=self.sleep,
-            what=what,
-        )
-
-    async def _send(
-        self,
-        method: str,
-        url: URL,
-        headers: CIMultiDict[str],
-        json: Any,
-        data: Any,
-        timeout: aiohttp.ClientTimeout,
-        what: str,
-    ) -> dict[str, Any]:
-        session = self._pool.get()
-        started = time.perf_counter()
-        with translate_errors(what):
-            async with session.request(
-                method,
-                url,
-                headers=headers,
-                json=json,
-                data=data,
-                timeout=timeout,
-                allow_redirects=False,
-            ) as resp:
-                body = await resp.read()
-        logger.debug(
-            "%s -> %s in %.1f ms", what, resp.status, (time.perf_counter() - started) * 1e3
-        )
-        return _envelope.decode(
-            resp.status,
-            resp.headers,
-            body,
-            web_url=str(self.config.web_url),
-            user_id=self.tokens.user_id,
+        return await self._with_rules(
+            method, url, headers, authenticated=authenticated, idempotent=idempotent, send=send
         )
 
     @contextlib.asynccontextmanager
@@ -267,13 +280,8 @@ class Transport:
         """
         url = path_or_url if isinstance(path_or_url, URL) else self.url(path_or_url)
         what = f"{method} {url.path}"
-        token_generation = 0
 
-        async def attempt() -> aiohttp.ClientResponse:
-            nonlocal token_generation
-            hdrs = self._request_headers(headers) if authenticated else CIMultiDict(headers or {})
-            if authenticated:
-                token_generation = await self._authorize(hdrs, url)
+        async def send(hdrs: CIMultiDict[str]) -> aiohttp.ClientResponse:
             session = self._pool.get()
             with translate_errors(what):
                 resp = await session.request(
@@ -292,13 +300,7 @@ class Transport:
                     body = await resp.read()
                 finally:
                     resp.release()
-            _envelope.decode(
-                resp.status,
-                resp.headers,
-                body,
-                web_url=str(self.config.web_url),
-                user_id=self.tokens.user_id,
-            )
+            self._decode(resp, body)
             if resp.status in ok_statuses:
                 raise errors.InvalidResponseError(
                     f"{what}: expected {expect_content_type}, got {resp.content_type}",
@@ -307,19 +309,8 @@ class Transport:
                 )
             raise errors.APIError(f"{what}: unexpected HTTP {resp.status}", status=resp.status)
 
-        async def reauth() -> None:
-            await self.tokens.refresh(token_generation)
-
-        if authenticated:
-            await self.tokens.get()
-        resp = await with_retries(
-            attempt,
-            idempotent=method in _IDEMPOTENT if idempotent is None else idempotent,
-            settings=self.config.retry,
-            reauth=reauth if authenticated and self.tokens.can_refresh else None,
-            renew_client_id=self._renew_client_id,
-            sleep=self.sleep,
-            what=what,
+        resp = await self._with_rules(
+            method, url, headers, authenticated=authenticated, idempotent=idempotent, send=send
         )
         try:
             yield resp
