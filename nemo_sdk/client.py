@@ -11,6 +11,7 @@ import aiohttp
 import attrs
 from yarl import URL
 
+from . import workflows
 from ._logging import configure_from_env
 from ._retry import Sleep
 from ._transport import Transport
@@ -111,6 +112,10 @@ class NemoClient:
         self.uploads = Uploads(t)
         self.renders = Renders(t)
         self.chat = Chat(t)
+
+    generate_and_export = workflows.generate_and_export
+    batch = workflows.batch
+    iterate = workflows.iterate
 
     @property
     def config(self) -> ClientConfig:

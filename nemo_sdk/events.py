@@ -29,6 +29,7 @@ from .sse import ServerSentEvent, _json_loads
 
 if TYPE_CHECKING:
     from .models.chat import ChatReply
+    from .progress import Progress
 
 
 @attrs.define(slots=True, weakref_slot=False)
@@ -235,6 +236,9 @@ class EventHandler:
     async def on_end(self, reply: ChatReply) -> None:
         """The chat turn ended with ``reply``."""
 
+    async def on_progress(self, progress: Progress) -> None:
+        """A workflow (``generate_and_export``, ``batch``...) moved on; see :class:`Progress`."""
+
 
 _HOOK_OF_TYPE: dict[type[Any], str] = {
     TextDelta: "on_text",
@@ -290,6 +294,11 @@ async def dispatch_end(handlers: Sequence[EventHandler], reply: ChatReply) -> No
     await _call(handlers, "on_end", reply)
 
 
+async def dispatch_progress(handlers: Sequence[EventHandler], progress: Progress) -> None:
+    """Call every handler's ``on_progress`` in order."""
+    await _call(handlers, "on_progress", progress)
+
+
 __all__ = [
     "ChatEvent",
     "EventHandler",
@@ -300,6 +309,7 @@ __all__ = [
     "UnknownEvent",
     "dispatch",
     "dispatch_end",
+    "dispatch_progress",
     "dispatch_still_working",
     "parse_data",
     "parse_event",

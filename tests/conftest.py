@@ -11,6 +11,8 @@ from nemo_sdk import NemoClient
 from nemo_sdk.config import RetrySettings
 from nemo_sdk.emulator import Emulator
 
+pytest_plugins = ["pytester"]
+
 FAST_RETRY = RetrySettings(
     max_retries=2,
     rate_limit_wait=0.01,

@@ -70,6 +70,11 @@ def understand(message: str) -> Intent:
     generate = _GENERATE.search(text)
     if generate:
         prompt = generate.group(1).strip() or "an abstract scene"
+        ratio = _ASPECT.search(prompt)
+        if ratio and int(ratio.group(1)) > 0 and int(ratio.group(2)) > 0:
+            # "generate X, aspect ratio 9:16": the clip comes on a canvas of that shape.
+            ratio_text = f"{int(ratio.group(1))}:{int(ratio.group(2))}"
+            return Intent("generate_video", {"prompt": prompt, "ratio": ratio_text})
         return Intent("generate_video", {"prompt": prompt})
     if re.search(r"\badd\b", text, re.I) and _BGM.search(text):
         percent = _PERCENT.search(text)
@@ -105,7 +110,8 @@ def done_text(intent: Intent, result: dict[str, Any]) -> str:
     if intent.tool == "generate_video":
         return (
             f"Done: a {result['duration']:g} s procedural clip of {args['prompt']!r} is on "
-            "the video track (rule-based emulator: a painted picture, not a video model)."
+            "the video track (rule-based emulator: a painted picture, not a video model). "
+            "Click Export when you are happy with it."  # the real agent's GUI talk
         )
     if intent.tool == "add_bgm":
         return f"Added BGM {args['name']!r} at {round(args['volume'] * 100)}% volume."

@@ -266,6 +266,11 @@ async def _apply(emu: Emulator, session: Session, intent: agent.Intent) -> dict[
         meta = {k: media[k] for k in ("url", "name", "width", "height")}
         session.draft = agent.add_video(session.draft, meta, media["duration"] * 1000)
         session.generated_media.append(media)
+        if "ratio" in args:
+            long_side = max(knobs.clip_width, knobs.clip_height)
+            width, height = agent.aspect_size(args["ratio"], long_side)
+            session.canvas = {"width": width, "height": height, "aspect_ratio": args["ratio"]}
+            session.draft = agent.set_size(session.draft, width, height)
         return {"status": "success", **media}
     if intent.tool == "add_bgm":
         # As long as the draft, or as a generated clip when there is nothing yet.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import attrs
 
 from ..events import ChatEvent, ToolCall, ToolResult
+from ..routing import SuggestedAction
 
 
 # attrs, like the events it holds (pydantic would need arbitrary types for them).
@@ -23,7 +24,8 @@ class ChatReply:
         draft_changed: the session's draft changed during the turn.
         summary: a human summary of the change, when one was made.
         interrupted: the stream dropped, but the change was confirmed from the session state.
-        suggested_actions: next steps to offer the user (empty unless filled).
+        suggested_actions: the API actions behind the reply's GUI instructions
+            ("click Export" is an export); see :func:`nemo_sdk.routing.suggest_actions`.
     """
 
     session_id: str
@@ -34,7 +36,7 @@ class ChatReply:
     draft_changed: bool = False
     summary: str | None = None
     interrupted: bool = False
-    suggested_actions: list[str] = attrs.field(factory=list)
+    suggested_actions: list[SuggestedAction] = attrs.field(factory=list)
 
 
 __all__ = ["ChatReply"]

@@ -29,6 +29,7 @@ from ..events import ChatEvent, EventHandler, Heartbeat, dispatch, dispatch_end,
 from ..events import dispatch_still_working as _still_working
 from ..models.chat import ChatReply
 from ..models.draft import Draft
+from ..routing import suggest_actions
 from ..sse import SSEDecoder
 from ..timeline import diff_drafts
 from ._base import Resource
@@ -227,14 +228,16 @@ class ChatStream:
         # then the only account of what happened (API.md, "POST /run_sse").
         after = (await self._state.get(self.session_id)).draft
         diff = diff_drafts(self._before, after)
+        text = builder.text()
         return ChatReply(
             session_id=self.session_id,
-            text=builder.text(),
+            text=text,
             events=builder.events,
             tool_calls=builder.tool_calls,
             tool_results=builder.tool_results,
             draft_changed=diff.changed,
             summary=diff.summary() if diff.changed else None,
+            suggested_actions=suggest_actions(text),
         )
 
 

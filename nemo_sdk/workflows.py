@@ -1,0 +1,496 @@
+"""The main job in one await, and its batch and iterative forms (the seed's "Common Workflows").
+
+Each workflow is a plain function of a :class:`~nemo_sdk.NemoClient`, also bound
+on the client (``nemo.generate_and_export(...)``). They only compose the
+resources; every wire rule (retries, the no-text rule, the journal, resumable
+downloads) stays where the resources keep it.
+
+Nothing is lost when a workflow fails or its task is cancelled: the session id
+and the render id are reported the moment they exist, an export stays in the
+render journal until its file is downloaded (``nemo.renders.pending()``), and a
+download only ever leaves a resumable ``.part`` file beside the target.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
+
+from . import errors
+from .events import EventHandler
+from .models.chat import ChatReply
+from .models.draft import Draft
+from .models.render import RenderJob
+from .models.session import Session
+from .progress import Progress, ProgressCallback, report
+from .resources.uploads import UploadSource
+from .timeline import format_timeline
+
+if TYPE_CHECKING:
+    from .client import NemoClient
+
+__all__ = [
+    "BatchItem",
+    "BatchResult",
+    "GenerateResult",
+    "Iteration",
+    "batch",
+    "generate_and_export",
+    "iterate",
+]
+
+_ASPECT = re.compile(r"^\s*(\d{1,2})\s*:\s*(\d{1,2})\s*$")
+_ASKS_TO_GENERATE = re.compile(r"\b(?:generate|create)\b|生成", re.I)
+_GO_AHEAD = "Please go ahead and generate the video now with your best judgement."
+
+
+@attrs.frozen(kw_only=True)
+class GenerateResult:
+    """What :func:`generate_and_export` made.
+
+    Attributes:
+        path: the downloaded file.
+        render: the finished render job.
+        session_id: the session; chat on in it, or open it in the browser.
+        reply: the agent's reply to the last message.
+        draft: the timeline that was rendered.
+        credits_spent: the balance's drop over the run (``None`` when not measured,
+            as in a batch, whose items share one balance).
+    """
+
+    path: Path
+    render: RenderJob
+    session_id: str
+    reply: ChatReply
+    draft: Draft
+    credits_spent: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Iteration:
+    """What :func:`iterate` changed.
+
+    Attributes:
+        session_id: the session.
+        reply: the agent's reply (``reply.summary`` says what changed when it sent no text).
+        draft: the timeline after the instruction.
+        timeline: ``draft`` as a one-line summary (``Timeline (3 tracks): ...``).
+        result: the export, when one was asked for.
+    """
+
+    session_id: str
+    reply: ChatReply
+    draft: Draft
+    timeline: str
+    result: GenerateResult | None = None
+
+    @property
+    def changed(self) -> bool:
+        """The instruction changed the timeline."""
+        return self.reply.draft_changed
+
+
+@attrs.frozen(kw_only=True)
+class BatchItem:
+    """One piece of work of :func:`batch`.
+
+    Attributes:
+        prompt: what to generate, or with ``files`` the edit to make to them.
+        files: media to upload into the item's session first.
+        out: where to save the MP4 (default ``<out_dir>/batch_<n>.<format>``).
+    """
+
+    prompt: str
+    files: Sequence[UploadSource] = ()
+    out: str | Path | None = None
+
+
+@attrs.frozen(kw_only=True)
+class BatchResult:
+    """One item's outcome, at the item's index.
+
+    Attributes:
+        index: the item's position in the input.
+        item: the item.
+        result: the result, when it worked.
+        error: the exception, when it did not (the other items went on).
+    """
+
+    index: int
+    item: BatchItem
+    result: GenerateResult | None = None
+    error: Exception | None = None
+
+    @property
+    def ok(self) -> bool:
+        """The item produced its file."""
+        return self.error is None
+
+
+# ---------------------------------------------------------------- checks (nothing sent)
+
+
+def _check_prompt(prompt: object) -> str:
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise errors.InvalidArgument("the prompt must be a non-empty string")
+    return prompt.strip()
+
+
+def _check_out(out: str | Path, overwrite: bool) -> Path:
+    target = Path(out)
+    if target.is_dir():
+        raise errors.InvalidArgument(f"{target} is a directory; give a file path for the video")
+    if not target.parent.is_dir():
+        raise FileNotFoundError(f"{target.parent} does not exist")
+    if target.exists() and not overwrite:
+        raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+    return target
+
+
+def _check_aspect(aspect: str | None) -> str | None:
+    if aspect is None:
+        return None
+    match = _ASPECT.match(aspect)
+    if match is None or 0 in (int(match.group(1)), int(match.group(2))):
+        raise errors.InvalidArgument(f"aspect must look like '16:9' or '9:16', not {aspect!r}")
+    return f"{int(match.group(1))}:{int(match.group(2))}"
+
+
+def generation_message(prompt: str, aspect: str | None = None) -> str:
+    """The chat message that asks the agent to generate ``prompt``.
+
+    The agent acts on instructions ("concrete instructions get better results",
+    says the skill), so a bare description is sent as ``generate <prompt>``.
+    """
+    text = prompt if _ASKS_TO_GENERATE.search(prompt) else f"generate {prompt}"
+    return f"{text}, aspect ratio {aspect}" if aspect else text
+
+
+def _handlers(handler: EventHandler | None, handlers: Sequence[EventHandler]) -> list[EventHandler]:
+    return [*([handler] if handler is not None else []), *handlers]
+
+
+# ---------------------------------------------------------------- steps
+
+
+@attrs.define
+class _Run:
+    """One workflow run's reporting: who hears, and the ids known so far."""
+
+    callback: ProgressCallback | None
+    handlers: list[EventHandler]
+    session_id: str | None = None
+    render_id: str | None = None
+    _last: tuple[str, int] | None = None
+
+    async def __call__(self, phase: str, percent: float | None = None, message: str = "") -> None:
+        # Whole percents only: a download reports per chunk, a person needs far less.
+        key = (phase, -1 if percent is None else int(percent))
+        if key == self._last:
+            return
+        self._last = key
+        progress = Progress(
+            phase=phase,  # type: ignore[arg-type]
+            percent=percent,
+            session_id=self.session_id,
+            render_id=self.render_id,
+            message=message,
+        )
+        await report(progress, self.callback, self.handlers)
+
+
+async def _session_id(nemo: NemoClient, session: Session | str | None, language: str) -> str:
+    if isinstance(session, Session):
+        return session.id
+    if session is not None:
+        return session
+    return (await nemo.sessions.create(language=language)).id
+
+
+async def _chat_until_exportable(
+    nemo: NemoClient, run: _Run, message: str, max_turns: int
+) -> tuple[ChatReply, Draft]:
+    """Chat until the session's draft can be exported; an agent may first ask a question."""
+    assert run.session_id is not None
+    text = message
+    for turn in range(1, max_turns + 1):
+        await run("generating", None, f"turn {turn}: {text[:60]}")
+        reply = await nemo.chat.send(run.session_id, text, handlers=run.handlers)
+        draft = (await nemo.state.get(run.session_id)).draft
+        if draft is not None and draft.is_exportable:
+            return reply, draft
+        text = _GO_AHEAD
+    said = (reply.text or "nothing").strip()[:300]
+    raise errors.DraftNotExportable(
+        f"the agent made no timeline in {max_turns} turn(s) of session {run.session_id}; "
+        f"it said: {said}"
+    )
+
+
+async def _export_and_fetch(
+    nemo: NemoClient,
+    run: _Run,
+    draft: Draft,
+    target: Path,
+    *,
+    overwrite: bool,
+    format: str,
+    quality: str,
+    poll_interval: float | None,
+    render_timeout: float | None,
+) -> tuple[RenderJob, Path]:
+    assert run.session_id is not None
+    job = await nemo.renders.export(run.session_id, draft, format=format, quality=quality)
+    run.render_id = job.id
+    await run("rendering", 0.0, f"render {job.id} started")
+
+    async def rendering(current: RenderJob) -> None:
+        await run("rendering", current.progress, current.status)
+
+    job = await nemo.renders.wait(
+        job.id, poll_interval=poll_interval, timeout=render_timeout, on_progress=rendering
+    )
+    await run("downloading", 0.0, f"downloading to {target}")
+
+    async def downloading(done: int, total: int | None) -> None:
+        await run("downloading", 100.0 * done / total if total else None)
+
+    path = await nemo.renders.download(job.id, target, overwrite=overwrite, on_progress=downloading)
+    return job, path
+
+
+async def _balance(nemo: NemoClient) -> int | None:
+    try:
+        return (await nemo.credits.balance()).available
+    except errors.NemoError:
+        return None  # the spend is a nicety; never fail finished work over it
+
+
+# ---------------------------------------------------------------- workflows
+
+
+async def generate_and_export(
+    nemo: NemoClient,
+    prompt: str,
+    out: str | Path = "video.mp4",
+    *,
+    language: str = "en",
+    aspect: str | None = None,
+    session: Session | str | None = None,
+    handler: EventHandler | None = None,
+    handlers: Sequence[EventHandler] = (),
+    on_progress: ProgressCallback | None = None,
+    poll_interval: float | None = None,
+    render_timeout: float | None = None,
+    overwrite: bool = False,
+    format: str = "mp4",
+    quality: str = "high",
+    max_turns: int = 2,
+) -> GenerateResult:
+    """Generate a video from ``prompt``, export it, wait and download it to ``out``.
+
+    The token is the client's (or an anonymous one); a new session is made
+    unless ``session`` is given. Progress goes, phase by phase (connecting,
+    generating, rendering n%, downloading n%, done), to ``on_progress`` and to
+    the handlers' ``on_progress``; the handlers also see every chat event.
+
+    Cancelling the awaiting task leaves the render in the journal
+    (``nemo.renders.pending()``) and no file at ``out``: resume with
+    ``nemo.renders.download(render_id, out)``.
+
+    Args:
+        prompt: what to make; sent as ``generate <prompt>`` unless it asks already.
+        out: where to save the file; an existing file is refused unless ``overwrite``.
+        language: the new session's language.
+        aspect: a canvas ratio such as ``"9:16"``, asked of the agent.
+        session: an existing session (or its id) to work in.
+        handler, handlers: event handlers for the chat turns and the progress.
+        on_progress: called with a :class:`~nemo_sdk.Progress` at each step.
+        poll_interval, render_timeout: for ``renders.wait`` (the client's by default).
+        format, quality: the export's output.
+        max_turns: chat turns to get a timeline (an agent may ask a question first).
+
+    Raises:
+        InvalidArgument, FileExistsError: bad input (nothing sent).
+        DraftNotExportable: the agent made no timeline in ``max_turns`` turns.
+        NemoError: any API error of the steps (see the resources).
+    """
+    text = generation_message(_check_prompt(prompt), _check_aspect(aspect))
+    target = _check_out(out, overwrite)
+    if max_turns < 1:
+        raise errors.InvalidArgument("max_turns must be at least 1")
+    run = _Run(on_progress, _handlers(handler, handlers))
+    await run("connecting", None, "connecting")
+    before = await _balance(nemo)  # also fetches the token, if there is none yet
+    run.session_id = await _session_id(nemo, session, language)
+    reply, draft = await _chat_until_exportable(nemo, run, text, max_turns)
+    job, path = await _export_and_fetch(
+        nemo,
+        run,
+        draft,
+        target,
+        overwrite=overwrite,
+        format=format,
+        quality=quality,
+        poll_interval=poll_interval,
+        render_timeout=render_timeout,
+    )
+    after = await _balance(nemo)
+    await run("done", 100.0, str(path))
+    spent = before - after if before is not None and after is not None else None
+    return GenerateResult(
+        path=path,
+        render=job,
+        session_id=run.session_id,
+        reply=reply,
+        draft=draft,
+        credits_spent=spent,
+    )
+
+
+async def iterate(
+    nemo: NemoClient,
+    session_id: str,
+    instruction: str,
+    *,
+    export: bool = False,
+    out: str | Path = "video.mp4",
+    overwrite: bool = False,
+    handler: EventHandler | None = None,
+    handlers: Sequence[EventHandler] = (),
+    on_progress: ProgressCallback | None = None,
+    poll_interval: float | None = None,
+    render_timeout: float | None = None,
+) -> Iteration:
+    """Apply ``instruction`` to the session's timeline; export it too when ``export``.
+
+    The session keeps its timeline between calls, so a rough cut can be refined
+    step by step (the skill's "Iterative" workflow).
+    """
+    text = _check_prompt(instruction)
+    target = _check_out(out, overwrite) if export else None
+    run = _Run(on_progress, _handlers(handler, handlers), session_id=session_id)
+    await run("generating", None, text[:60])
+    reply = await nemo.chat.send(session_id, text, handlers=run.handlers)
+    draft = (await nemo.state.get(session_id)).draft or Draft()
+    result = None
+    if target is not None:
+        job, path = await _export_and_fetch(
+            nemo,
+            run,
+            draft,
+            target,
+            overwrite=overwrite,
+            format="mp4",
+            quality="high",
+            poll_interval=poll_interval,
+            render_timeout=render_timeout,
+        )
+        await run("done", 100.0, str(path))
+        result = GenerateResult(
+            path=path, render=job, session_id=session_id, reply=reply, draft=draft
+        )
+    return Iteration(
+        session_id=session_id,
+        reply=reply,
+        draft=draft,
+        timeline=format_timeline(draft),
+        result=result,
+    )
+
+
+def _batch_items(
+    items: Iterable[str | BatchItem], out_dir: Path, format: str, overwrite: bool
+) -> list[tuple[BatchItem, Path]]:
+    if not out_dir.is_dir():
+        raise FileNotFoundError(f"{out_dir} does not exist")
+    checked: list[tuple[BatchItem, Path]] = []
+    seen: set[Path] = set()
+    for index, raw in enumerate(items):
+        item = BatchItem(prompt=raw) if isinstance(raw, str) else raw
+        if not isinstance(item, BatchItem):
+            raise errors.InvalidArgument(f"item {index}: give a prompt or a BatchItem")
+        _check_prompt(item.prompt)
+        out = Path(item.out) if item.out is not None else out_dir / f"batch_{index:03d}.{format}"
+        target = _check_out(out, overwrite)
+        if target.resolve() in seen:
+            raise errors.InvalidArgument(f"item {index}: {target} is the output of another item")
+        seen.add(target.resolve())
+        checked.append((item, target))
+    return checked
+
+
+async def batch(
+    nemo: NemoClient,
+    items: Iterable[str | BatchItem],
+    *,
+    concurrency: int = 4,
+    shared_session: bool = False,
+    language: str = "en",
+    out_dir: str | Path = ".",
+    overwrite: bool = False,
+    handler: EventHandler | None = None,
+    handlers: Sequence[EventHandler] = (),
+    on_progress: ProgressCallback | None = None,
+    poll_interval: float | None = None,
+    render_timeout: float | None = None,
+    format: str = "mp4",
+    quality: str = "high",
+) -> list[BatchResult]:
+    """Run many prompts (and/or files with an instruction), each to its own render.
+
+    Each item gets its own session, or with ``shared_session`` all share one
+    (the skill's "batch style": one item's turn at a time in the session, each
+    with its own export, while earlier renders go on). At most ``concurrency``
+    items run at once. One item's failure does not stop the others: the results
+    come back in input order, each with its result or its error. Every item is
+    checked before anything is sent. ``on_progress`` and the handlers hear every
+    item; ``Progress.session_id``/``render_id`` tell the items apart.
+    """
+    if concurrency < 1:
+        raise errors.InvalidArgument("concurrency must be at least 1")
+    work = _batch_items(items, Path(out_dir), format, overwrite)
+    all_handlers = _handlers(handler, handlers)
+    gate = asyncio.Semaphore(concurrency)
+    shared: str | None = None
+    turn_lock = asyncio.Lock()  # one chat turn at a time in a shared session
+    if shared_session and work:
+        shared = (await nemo.sessions.create(language=language)).id
+
+    async def one(index: int, item: BatchItem, target: Path) -> BatchResult:
+        async with gate:
+            run = _Run(on_progress, all_handlers, session_id=shared)
+            try:
+                if run.session_id is None:
+                    run.session_id = (await nemo.sessions.create(language=language)).id
+                async with turn_lock if shared else contextlib.nullcontext():
+                    if item.files:
+                        await nemo.uploads.upload(run.session_id, list(item.files))
+                    text = item.prompt if item.files else generation_message(item.prompt)
+                    reply, draft = await _chat_until_exportable(nemo, run, text, 1)
+                job, path = await _export_and_fetch(
+                    nemo,
+                    run,
+                    draft,
+                    target,
+                    overwrite=overwrite,
+                    format=format,
+                    quality=quality,
+                    poll_interval=poll_interval,
+                    render_timeout=render_timeout,
+                )
+                await run("done", 100.0, str(path))
+            except Exception as exc:
+                return BatchResult(index=index, item=item, error=exc)
+            result = GenerateResult(
+                path=path, render=job, session_id=run.session_id, reply=reply, draft=draft
+            )
+            return BatchResult(index=index, item=item, result=result)
+
+    return list(await asyncio.gather(*(one(i, item, out) for i, (item, out) in enumerate(work))))
