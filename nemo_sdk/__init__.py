@@ -50,17 +50,23 @@ from .models.render import PendingRender, RenderJob, RenderStatus
 from .models.session import AnonymousToken, ClaimLink, Session
 from .models.state import CanvasConfig, SessionState
 from .models.upload import UploadedFile
+from .progress import Progress
 from .resources.chat import ChatStream
+from .routing import Action, Route, SuggestedAction, route
 from .timeline import DraftDiff, diff_drafts, format_timeline
+from .workflows import BatchItem, BatchResult, GenerateResult, Iteration
 
 __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "Action",
     "AnonymousToken",
     "Attribution",
     "AuthenticationError",
     "BadRequestError",
+    "BatchItem",
+    "BatchResult",
     "CanvasConfig",
     "ChatEvent",
     "ChatReply",
@@ -80,22 +86,26 @@ __all__ = [
     "EventTooLarge",
     "ExportBlocked",
     "FileTooLarge",
+    "GenerateResult",
     "HandlerError",
     "Heartbeat",
     "InsufficientCreditsError",
     "InvalidArgument",
     "InvalidResponseError",
+    "Iteration",
     "MissingClientIdError",
     "NemoClient",
     "NemoError",
     "NotFoundError",
     "PendingRender",
+    "Progress",
     "RateLimitError",
     "RenderFailed",
     "RenderJob",
     "RenderStatus",
     "RenderTimeout",
     "RetrySettings",
+    "Route",
     "Segment",
     "ServerError",
     "Session",
@@ -103,6 +113,7 @@ __all__ = [
     "SessionState",
     "StreamError",
     "StreamInterrupted",
+    "SuggestedAction",
     "TextDelta",
     "Timeouts",
     "ToolCall",
@@ -116,4 +127,5 @@ __all__ = [
     "__version__",
     "diff_drafts",
     "format_timeline",
+    "route",
 ]
