@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck check bench clean
+.PHONY: demo test lint typecheck check bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ $(DEMO_STAMP): pyproject.toml
 	touch $(DEMO_STAMP)
 
 demo: $(DEMO_STAMP)
-	$(BIN)/python examples/generate_and_export.py --emulator
+	$(BIN)/nemo --emulator generate "a cinematic sunset over the ocean, 1080p" -o video.mp4 --overwrite
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -40,6 +40,10 @@ check: test lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/overhead.py
+
+# The docs site (mkdocs.yml): every warning is an error; builds offline.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,131 +1,191 @@
-"""nemo_sdk: the async Python SDK for the NemoVideo agent API."""
+"""nemo_sdk: the async Python SDK for the NemoVideo agent API.
+
+Every public name is imported on first use (PEP 562), not by ``import nemo_sdk``:
+a program pays for the client, pydantic's model machinery and aiohttp's client only
+when it touches them, and ``import nemo_sdk`` stays cheap.
+
+To add a public name: one line in ``_EXPORTS`` (name -> the module that defines it)
+and the same name in the ``TYPE_CHECKING`` block (``from .module import Name as Name``),
+which is what mypy, pyright and IDEs read. ``tests/unit/test_public_names.py`` checks
+that the two agree and that every name imports.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .client import NemoClient
-from .config import Attribution, ChatSettings, ClientConfig, RetrySettings, Timeouts
-from .errors import (
-    APIConnectionError,
-    APIError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ClientClosedError,
-    ConfigurationError,
-    DownloadError,
-    DraftNotExportable,
-    EventParseError,
-    EventTooLarge,
-    ExportBlocked,
-    FileTooLarge,
-    HandlerError,
-    InsufficientCreditsError,
-    InvalidArgument,
-    InvalidResponseError,
-    MissingClientIdError,
-    NemoError,
-    NotFoundError,
-    RateLimitError,
-    RenderFailed,
-    RenderTimeout,
-    ServerError,
-    SessionNotFoundError,
-    StreamError,
-    StreamInterrupted,
-    UnknownRenderStatus,
-    UnsupportedFileType,
-)
-from .events import (
-    ChatEvent,
-    EventHandler,
-    Heartbeat,
-    TextDelta,
-    ToolCall,
-    ToolResult,
-    UnknownEvent,
-)
-from .models.chat import ChatReply
-from .models.credits import Credits
-from .models.draft import Draft, Segment, Track, TrackType
-from .models.render import PendingRender, RenderJob, RenderStatus
-from .models.session import AnonymousToken, ClaimLink, Session
-from .models.state import CanvasConfig, SessionState
-from .models.upload import UploadedFile
-from .progress import Progress
-from .resources.chat import ChatStream
-from .routing import Action, Route, SuggestedAction, route
-from .timeline import DraftDiff, diff_drafts, format_timeline
-from .workflows import BatchItem, BatchResult, GenerateResult, Iteration
 
-__all__ = [
-    "APIConnectionError",
-    "APIError",
-    "APITimeoutError",
-    "Action",
-    "AnonymousToken",
-    "Attribution",
-    "AuthenticationError",
-    "BadRequestError",
-    "BatchItem",
-    "BatchResult",
-    "CanvasConfig",
-    "ChatEvent",
-    "ChatReply",
-    "ChatSettings",
-    "ChatStream",
-    "ClaimLink",
-    "ClientClosedError",
-    "ClientConfig",
-    "ConfigurationError",
-    "Credits",
-    "DownloadError",
-    "Draft",
-    "DraftDiff",
-    "DraftNotExportable",
-    "EventHandler",
-    "EventParseError",
-    "EventTooLarge",
-    "ExportBlocked",
-    "FileTooLarge",
-    "GenerateResult",
-    "HandlerError",
-    "Heartbeat",
-    "InsufficientCreditsError",
-    "InvalidArgument",
-    "InvalidResponseError",
-    "Iteration",
-    "MissingClientIdError",
-    "NemoClient",
-    "NemoError",
-    "NotFoundError",
-    "PendingRender",
-    "Progress",
-    "RateLimitError",
-    "RenderFailed",
-    "RenderJob",
-    "RenderStatus",
-    "RenderTimeout",
-    "RetrySettings",
-    "Route",
-    "Segment",
-    "ServerError",
-    "Session",
-    "SessionNotFoundError",
-    "SessionState",
-    "StreamError",
-    "StreamInterrupted",
-    "SuggestedAction",
-    "TextDelta",
-    "Timeouts",
-    "ToolCall",
-    "ToolResult",
-    "Track",
-    "TrackType",
-    "UnknownEvent",
-    "UnknownRenderStatus",
-    "UnsupportedFileType",
-    "UploadedFile",
-    "__version__",
-    "diff_drafts",
-    "format_timeline",
-    "route",
-]
+_EXPORTS: dict[str, str] = {  # public name -> the module that defines it
+    "NemoClient": ".client",
+    "Attribution": ".config",
+    "ChatSettings": ".config",
+    "ClientConfig": ".config",
+    "RetrySettings": ".config",
+    "Timeouts": ".config",
+    "APIConnectionError": ".errors",
+    "APIError": ".errors",
+    "APITimeoutError": ".errors",
+    "AuthenticationError": ".errors",
+    "BadRequestError": ".errors",
+    "ClientClosedError": ".errors",
+    "ConfigurationError": ".errors",
+    "DownloadError": ".errors",
+    "DraftNotExportable": ".errors",
+    "EventParseError": ".errors",
+    "EventTooLarge": ".errors",
+    "ExportBlocked": ".errors",
+    "FileTooLarge": ".errors",
+    "HandlerError": ".errors",
+    "InsufficientCreditsError": ".errors",
+    "InvalidArgument": ".errors",
+    "InvalidDraft": ".errors",
+    "InvalidResponseError": ".errors",
+    "MissingClientIdError": ".errors",
+    "NemoError": ".errors",
+    "NotFoundError": ".errors",
+    "RateLimitError": ".errors",
+    "RenderFailed": ".errors",
+    "RenderTimeout": ".errors",
+    "ServerError": ".errors",
+    "SessionNotFoundError": ".errors",
+    "StreamError": ".errors",
+    "StreamInterrupted": ".errors",
+    "UnknownRenderStatus": ".errors",
+    "UnsafeFilename": ".errors",
+    "UnsupportedFileType": ".errors",
+    "ChatEvent": ".events",
+    "EventHandler": ".events",
+    "Heartbeat": ".events",
+    "TextDelta": ".events",
+    "ToolCall": ".events",
+    "ToolResult": ".events",
+    "UnknownEvent": ".events",
+    "ChatReply": ".models.chat",
+    "Credits": ".models.credits",
+    "Draft": ".models.draft",
+    "Segment": ".models.draft",
+    "Track": ".models.draft",
+    "TrackType": ".models.draft",
+    "PendingRender": ".models.render",
+    "RenderJob": ".models.render",
+    "RenderStatus": ".models.render",
+    "AnonymousToken": ".models.session",
+    "ClaimLink": ".models.session",
+    "Session": ".models.session",
+    "CanvasConfig": ".models.state",
+    "SessionState": ".models.state",
+    "UploadedFile": ".models.upload",
+    "Progress": ".progress",
+    "ChatStream": ".resources.chat",
+    "Action": ".routing",
+    "Route": ".routing",
+    "SuggestedAction": ".routing",
+    "route": ".routing",
+    "DraftDiff": ".timeline",
+    "diff_drafts": ".timeline",
+    "format_timeline": ".timeline",
+    "BatchItem": ".workflows",
+    "BatchResult": ".workflows",
+    "GenerateResult": ".workflows",
+    "Iteration": ".workflows",
+}
+
+if TYPE_CHECKING:
+    from .client import NemoClient as NemoClient
+    from .config import Attribution as Attribution
+    from .config import ChatSettings as ChatSettings
+    from .config import ClientConfig as ClientConfig
+    from .config import RetrySettings as RetrySettings
+    from .config import Timeouts as Timeouts
+    from .errors import APIConnectionError as APIConnectionError
+    from .errors import APIError as APIError
+    from .errors import APITimeoutError as APITimeoutError
+    from .errors import AuthenticationError as AuthenticationError
+    from .errors import BadRequestError as BadRequestError
+    from .errors import ClientClosedError as ClientClosedError
+    from .errors import ConfigurationError as ConfigurationError
+    from .errors import DownloadError as DownloadError
+    from .errors import DraftNotExportable as DraftNotExportable
+    from .errors import EventParseError as EventParseError
+    from .errors import EventTooLarge as EventTooLarge
+    from .errors import ExportBlocked as ExportBlocked
+    from .errors import FileTooLarge as FileTooLarge
+    from .errors import HandlerError as HandlerError
+    from .errors import InsufficientCreditsError as InsufficientCreditsError
+    from .errors import InvalidArgument as InvalidArgument
+    from .errors import InvalidDraft as InvalidDraft
+    from .errors import InvalidResponseError as InvalidResponseError
+    from .errors import MissingClientIdError as MissingClientIdError
+    from .errors import NemoError as NemoError
+    from .errors import NotFoundError as NotFoundError
+    from .errors import RateLimitError as RateLimitError
+    from .errors import RenderFailed as RenderFailed
+    from .errors import RenderTimeout as RenderTimeout
+    from .errors import ServerError as ServerError
+    from .errors import SessionNotFoundError as SessionNotFoundError
+    from .errors import StreamError as StreamError
+    from .errors import StreamInterrupted as StreamInterrupted
+    from .errors import UnknownRenderStatus as UnknownRenderStatus
+    from .errors import UnsafeFilename as UnsafeFilename
+    from .errors import UnsupportedFileType as UnsupportedFileType
+    from .events import ChatEvent as ChatEvent
+    from .events import EventHandler as EventHandler
+    from .events import Heartbeat as Heartbeat
+    from .events import TextDelta as TextDelta
+    from .events import ToolCall as ToolCall
+    from .events import ToolResult as ToolResult
+    from .events import UnknownEvent as UnknownEvent
+    from .models.chat import ChatReply as ChatReply
+    from .models.credits import Credits as Credits
+    from .models.draft import Draft as Draft
+    from .models.draft import Segment as Segment
+    from .models.draft import Track as Track
+    from .models.draft import TrackType as TrackType
+    from .models.render import PendingRender as PendingRender
+    from .models.render import RenderJob as RenderJob
+    from .models.render import RenderStatus as RenderStatus
+    from .models.session import AnonymousToken as AnonymousToken
+    from .models.session import ClaimLink as ClaimLink
+    from .models.session import Session as Session
+    from .models.state import CanvasConfig as CanvasConfig
+    from .models.state import SessionState as SessionState
+    from .models.upload import UploadedFile as UploadedFile
+    from .progress import Progress as Progress
+    from .resources.chat import ChatStream as ChatStream
+    from .routing import Action as Action
+    from .routing import Route as Route
+    from .routing import SuggestedAction as SuggestedAction
+    from .routing import route as route
+    from .timeline import DraftDiff as DraftDiff
+    from .timeline import diff_drafts as diff_drafts
+    from .timeline import format_timeline as format_timeline
+    from .workflows import BatchItem as BatchItem
+    from .workflows import BatchResult as BatchResult
+    from .workflows import GenerateResult as GenerateResult
+    from .workflows import Iteration as Iteration
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module, __name__), name)
+    elif not name.startswith("_"):
+        # A submodule (``nemo_sdk.workflows``...) used to arrive with ``import nemo_sdk``.
+        try:
+            value = importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -68,13 +68,14 @@ def _text(body: bytes) -> str:
 
 
 def _message(doc: Any, fallback: str) -> str:
+    # The server's words go into exception messages: a token it echoes is redacted.
     if isinstance(doc, dict):
         for key in ("message", "error", "msg", "detail"):
             value = doc.get(key)
             if isinstance(value, str) and value:
-                return value
+                return redact(value[:2000])
             if isinstance(value, dict) and isinstance(value.get("message"), str):
-                return str(value["message"])
+                return redact(str(value["message"])[:2000])
     return fallback
 
 
@@ -86,8 +87,14 @@ def _int_code(doc: Any) -> int | None:
         return None
     if isinstance(code, int):
         return code
-    if isinstance(code, str) and code.strip().lstrip("-").isdigit():
-        return int(code)
+    if isinstance(code, float) and code.is_integer() and abs(code) < 2**53:
+        return int(code)  # 1001.0: a JSON number is a JSON number
+    if isinstance(code, str):
+        text = code.strip()
+        digits = text[1:] if text.startswith("-") else text
+        # ASCII digits only ("²".isdigit() is true), and short: int() refuses 4,300+ digits.
+        if digits.isascii() and digits.isdigit() and len(digits) <= 18:
+            return int(text)
     return None
 
 
@@ -122,6 +129,13 @@ def _classify(
     user_id: str | None,
 ) -> errors.APIError | None:
     code = _int_code(doc)
+    if (
+        200 <= status < 300
+        and isinstance(doc, dict)
+        and not code
+        and doc.get("success") is not False
+    ):
+        return None  # the common case, before the (redacted) error details are built
     common: dict[str, Any] = {
         "status": status,
         "code": code,
@@ -168,6 +182,8 @@ def _classify(
         return errors.ServerError(_message(doc, f"server error {status}"), **common)
     if status == 404:
         return errors.NotFoundError(_message(doc, "not found"), **common)
+    if status < 200:  # an informational status is never a final answer
+        return errors.InvalidResponseError(f"unexpected HTTP {status}", **common)
     if 300 <= status < 400:
         where = headers.get("Location", "")
         return errors.APIError(
@@ -207,3 +223,32 @@ def data_of(doc: Mapping[str, Any]) -> Any:
     """The ``data`` member of either envelope (``{}`` when absent)."""
     data = doc.get("data")
     return {} if data is None else data
+
+
+class reading:  # a class, not @contextmanager: every successful call enters one
+    """Read a successful answer's data inside this block: a wrong shape is ``InvalidResponseError``.
+
+    A server (or something pretending to be one) may answer ``code: 0`` with data of
+    any shape; pydantic's, Python's and the recursion limit's complaints about it
+    are not the caller's to catch.
+    """
+
+    __slots__ = ("what",)
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        if isinstance(exc, errors.NemoError) or not isinstance(exc, _SHAPE_ERRORS):
+            return
+        raise errors.InvalidResponseError(
+            f"the {self.what} answer does not have the documented shape ({type(exc).__name__})"
+        ) from exc
+
+
+_SHAPE_ERRORS = (ValueError, TypeError, AttributeError, KeyError, RecursionError)

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._logging import logger
 from .models.render import PendingRender
+
+if TYPE_CHECKING:
+    import sqlite3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS renders (
@@ -48,6 +50,8 @@ class Journal:
 
     @contextlib.contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
+        import sqlite3  # here, not at the top: most programs never export, and it is not free
+
         if not self._ready:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # Render and session ids are the user's: owner-only, like the client id.
@@ -59,6 +63,8 @@ class Journal:
             yield db
 
     def _run(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        import sqlite3
+
         try:
             with self._db() as db:
                 return db.execute(sql, params).fetchall()

@@ -61,17 +61,23 @@ async def with_retries(
     reauth: Callable[[], Awaitable[None]] | None,
     renew_client_id: Callable[[], Awaitable[None]] | None,
     sleep: Sleep = asyncio.sleep,
-    what: str = "request",
+    what: object = "request",
+    first_failure: errors.NemoError | None = None,
 ) -> T:
-    """Run ``attempt`` and apply the rules above to what it raises."""
+    """Run ``attempt`` and apply the rules above to what it raises.
+
+    ``first_failure``: the caller already made the first attempt, and it raised this.
+    """
     can_reauth = reauth is not None
-    try:
-        # The common case costs one await and no retry machinery.
-        return await attempt()
-    except errors.NemoError as exc:
-        first: errors.NemoError = exc
-        if classify(exc, idempotent=idempotent, settings=settings, can_reauth=can_reauth) is None:
-            _raise_explained(exc, can_reauth)
+    if first_failure is None:
+        try:
+            # The common case costs one await and no retry machinery.
+            return await attempt()
+        except errors.NemoError as exc:
+            first_failure = exc
+    first = first_failure
+    if classify(first, idempotent=idempotent, settings=settings, can_reauth=can_reauth) is None:
+        _raise_explained(first, can_reauth)
     limits: dict[RetryKind, int] = {
         "rate_limit": 1,
         "reauth": 1,

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import aiohttp
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from . import _envelope, errors
 from ._auth import ClientIdStore, TokenManager
+from ._deadlines import Deadlines
 from ._logging import logger
 from ._retry import Sleep, with_retries
 from ._version import __version__
@@ -32,6 +34,20 @@ _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 T = TypeVar("T")
 
 Path = str | Sequence[str]
+Headers = CIMultiDict[str] | CIMultiDictProxy[str]
+
+
+class _What:
+    """``"GET /path"`` for messages, formatted only when a message is actually made."""
+
+    __slots__ = ("method", "url")
+
+    def __init__(self, method: str, url: URL) -> None:
+        self.method = method
+        self.url = url
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.url.path}"
 
 
 def check_id(kind: str, value: str) -> str:
@@ -118,10 +134,17 @@ class Transport:
         self._base = config.api_url
         self._fixed_urls: dict[str, URL] = {}
         self._origin = config.api_url.origin()
-        self._timeout = client_timeout(config.timeouts)
+        self._web_url = str(config.web_url)
+        # aiohttp keeps only the connect limit of calls; ``_deadlines`` enforces the rest.
+        self._timeout = aiohttp.ClientTimeout(total=None, connect=config.timeouts.connect)
+        self._deadlines = Deadlines(config.timeouts.read, config.timeouts.total)
         self._stream_timeout = client_timeout(config.timeouts, stream=True)
         self._headers: CIMultiDict[str] = CIMultiDict(config.attribution.headers())
         self._headers["User-Agent"] = f"nemo-sdk/{__version__} (python; aiohttp)"
+        # The complete API headers for the last (client id, token) seen: nearly every
+        # request sends exactly these, so they are built once, not per request.
+        self._cached_key: tuple[str, str | None] | None = None
+        self._cached_headers: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
 
     def derive(self, config: ClientConfig) -> Transport:
         """A transport with other settings that shares this one's pool, token and client id."""
@@ -146,20 +169,33 @@ class Transport:
             return url
         return self._base.joinpath(*path)
 
-    def _request_headers(self, extra: Mapping[str, str] | None) -> CIMultiDict[str]:
+    def _api_headers(self, extra: Mapping[str, str] | None, token: str | None) -> Headers:
+        client_id = self.client_ids.get()
+        if not extra:
+            key = (client_id, token)
+            if key != self._cached_key:
+                self._cached_headers = CIMultiDictProxy(self._build_headers(None, client_id, token))
+                self._cached_key = key
+            return self._cached_headers
+        return self._build_headers(extra, client_id, token)
+
+    def _build_headers(
+        self, extra: Mapping[str, str] | None, client_id: str, token: str | None
+    ) -> CIMultiDict[str]:
         headers: CIMultiDict[str] = CIMultiDict(self._headers)
-        headers["X-Client-Id"] = self.client_ids.get()
+        headers["X-Client-Id"] = client_id
         if extra:
             headers.update(extra)
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
         return headers
 
-    async def _authorize(self, headers: CIMultiDict[str], url: URL) -> int:
-        if url.origin() != self._origin:
-            # Output URLs live on a CDN host; the token must never reach it.
-            raise errors.InvalidArgument(f"refusing to send the token to {url.origin()}")
-        token, generation = await self.tokens.get()
-        headers["Authorization"] = f"Bearer {token}"
-        return generation
+    async def _token(self) -> tuple[str, int]:
+        tokens = self.tokens
+        token = tokens.current
+        if token is None:  # only the first request of an anonymous client waits here
+            return await tokens.get()
+        return token, tokens.generation
 
     async def _renew_client_id(self) -> None:
         self.client_ids.renew()
@@ -170,27 +206,32 @@ class Transport:
         url: URL,
         headers: Mapping[str, str] | None,
         *,
+        to_api: bool,
         authenticated: bool,
         idempotent: bool | None,
-        send: Callable[[CIMultiDict[str]], Awaitable[T]],
+        send: Callable[[Headers], Awaitable[T]],
     ) -> T:
         """Build the headers, add the token, and run ``send`` under every retry rule."""
+        if authenticated and not to_api:
+            # Output URLs live on a CDN host; the token must never reach it.
+            raise errors.InvalidArgument(f"refusing to send the token to {url.origin()}")
         token_generation = 0
-        # The API's own headers (attribution, client id) go only to the API's origin;
-        # the CDN gets what the caller passed and nothing else.
-        to_api = url.origin() == self._origin
 
         async def attempt() -> T:
             nonlocal token_generation
-            hdrs = self._request_headers(headers) if to_api else CIMultiDict(headers or {})
+            if not to_api:
+                # The API's own headers (attribution, client id) go only to the API's
+                # origin; the CDN gets what the caller passed and nothing else.
+                return await send(CIMultiDict(headers or {}))
+            token = None
             if authenticated:
-                token_generation = await self._authorize(hdrs, url)
-            return await send(hdrs)
+                token, token_generation = await self._token()
+            return await send(self._api_headers(headers, token))
 
         async def reauth() -> None:
             await self.tokens.refresh(token_generation)
 
-        if authenticated:
+        if authenticated and self.tokens.current is None:
             # Fetch the token outside the retry loop: the token call has its own rules,
             # and its failures must not be retried a second time as this request's.
             await self.tokens.get()
@@ -201,7 +242,7 @@ class Transport:
             reauth=reauth if authenticated and self.tokens.can_refresh else None,
             renew_client_id=self._renew_client_id,
             sleep=self.sleep,
-            what=f"{method} {url.path}",
+            what=_What(method, url),
         )
 
     def _decode(self, resp: aiohttp.ClientResponse, body: bytes) -> dict[str, Any]:
@@ -209,7 +250,7 @@ class Transport:
             resp.status,
             resp.headers,
             body,
-            web_url=str(self.config.web_url),
+            web_url=self._web_url,
             user_id=self.tokens.user_id,
         )
 
@@ -228,31 +269,28 @@ class Transport:
         """Send one API call with every retry rule; the decoded body, or a typed error.
 
         ``data`` is a factory so that a retried multipart body is built afresh.
+        ``timeout`` replaces the configured timeouts (aiohttp enforces it).
         """
-        url = self.url(path)
-        what = f"{method} {url.path}"
-
-        async def send(hdrs: CIMultiDict[str]) -> dict[str, Any]:
-            session = self._pool.get()
-            started = time.perf_counter()
-            with translate_errors(what):
-                async with session.request(
-                    method,
-                    url,
-                    headers=hdrs,
-                    json=json,
-                    data=data() if data is not None else None,
-                    timeout=timeout or self._timeout,
-                    allow_redirects=False,
-                ) as resp:
-                    body = await resp.read()
-            logger.debug(
-                "%s -> %s in %.1f ms", what, resp.status, (time.perf_counter() - started) * 1e3
-            )
-            return self._decode(resp, body)
-
-        return await self._with_rules(
-            method, url, headers, authenticated=authenticated, idempotent=idempotent, send=send
+        call = _Call(self, method, self.url(path), json, data, headers, authenticated, timeout)
+        if authenticated and self.tokens.current is None:
+            # Fetch the token outside the retry loop: the token call has its own rules,
+            # and its failures must not be retried a second time as this request's.
+            await self.tokens.get()
+        # The first attempt runs here, not under ``with_retries``: nearly every call
+        # succeeds at once, and each layer of coroutines costs on every call.
+        try:
+            return await call()
+        except errors.NemoError as exc:
+            first = exc
+        return await with_retries(
+            call,
+            first_failure=first,
+            idempotent=method in _IDEMPOTENT if idempotent is None else idempotent,
+            settings=self.config.retry,
+            reauth=call.reauth if authenticated and self.tokens.can_refresh else None,
+            renew_client_id=self._renew_client_id,
+            sleep=self.sleep,
+            what=_What(method, call.url),
         )
 
     @contextlib.asynccontextmanager
@@ -281,7 +319,7 @@ class Transport:
         url = path_or_url if isinstance(path_or_url, URL) else self.url(path_or_url)
         what = f"{method} {url.path}"
 
-        async def send(hdrs: CIMultiDict[str]) -> aiohttp.ClientResponse:
+        async def send(hdrs: Headers) -> aiohttp.ClientResponse:
             session = self._pool.get()
             with translate_errors(what):
                 resp = await session.request(
@@ -310,7 +348,13 @@ class Transport:
             raise errors.APIError(f"{what}: unexpected HTTP {resp.status}", status=resp.status)
 
         resp = await self._with_rules(
-            method, url, headers, authenticated=authenticated, idempotent=idempotent, send=send
+            method,
+            url,
+            headers,
+            to_api=url.origin() == self._origin,
+            authenticated=authenticated,
+            idempotent=idempotent,
+            send=send,
         )
         try:
             yield resp
@@ -322,7 +366,89 @@ class Transport:
         doc = await self.request(
             "POST", "/api/auth/anonymous-token", authenticated=False, idempotent=False
         )
-        return AnonymousToken.model_validate(_envelope.data_of(doc))
+        with _envelope.reading("token"):
+            return AnonymousToken.model_validate(_envelope.data_of(doc))
 
     def __repr__(self) -> str:
         return f"Transport(api_url={str(self._base)!r}, closed={self.closed})"
+
+
+class _Call:
+    """One API call whose whole body is read here; called once per attempt."""
+
+    __slots__ = (
+        "authenticated", "data", "generation", "headers", "json", "method", "timeout",
+        "transport", "url",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        transport: Transport,
+        method: str,
+        url: URL,
+        json: Any,
+        data: Callable[[], Any] | None,
+        headers: Mapping[str, str] | None,
+        authenticated: bool,
+        timeout: aiohttp.ClientTimeout | None,
+    ) -> None:
+        self.transport = transport
+        self.method = method
+        self.url = url
+        self.json = json
+        self.data = data
+        self.headers = headers
+        self.authenticated = authenticated
+        self.timeout = timeout
+        self.generation = 0  # of the token the last attempt sent, for a single-flight renewal
+
+    async def reauth(self) -> None:
+        await self.transport.tokens.refresh(self.generation)
+
+    async def __call__(self) -> dict[str, Any]:
+        t = self.transport
+        token = None
+        if self.authenticated:
+            token = t.tokens.current
+            if token is None:
+                token, self.generation = await t.tokens.get()
+            else:  # no await: this runs on every call
+                self.generation = t.tokens.generation
+        hdrs = t._api_headers(self.headers, token)  # a path is always on the API's origin
+        session = t._pool.get()
+        deadlines = t._deadlines if self.timeout is None else None
+        watch = deadlines.start() if deadlines is not None and deadlines.enabled else None
+        debug = logger.isEnabledFor(logging.DEBUG)
+        started = time.perf_counter() if debug else 0.0
+        # Errors are translated inline rather than by ``translate_errors``: every call runs this.
+        try:
+            async with session.request(
+                self.method,
+                self.url,
+                headers=hdrs,
+                json=self.json,
+                data=self.data() if self.data is not None else None,
+                timeout=self.timeout or t._timeout,
+                allow_redirects=False,
+            ) as resp:
+                if watch is not None:
+                    watch.body = resp.content
+                body = await resp.read()
+        except asyncio.CancelledError:
+            if watch is not None and watch.timed_out():
+                raise errors.APITimeoutError(f"{self._what()}: timed out") from None
+            raise
+        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            if isinstance(exc, asyncio.TimeoutError) or (watch is not None and watch.timed_out()):
+                raise errors.APITimeoutError(f"{self._what()}: timed out") from exc
+            raise errors.APIConnectionError(f"{self._what()}: {type(exc).__name__}: {exc}") from exc
+        finally:
+            if watch is not None:
+                t._deadlines.finish(watch)
+        if debug:
+            elapsed = (time.perf_counter() - started) * 1e3
+            logger.debug("%s -> %s in %.1f ms", self._what(), resp.status, elapsed)
+        return t._decode(resp, body)
+
+    def _what(self) -> str:
+        return f"{self.method} {self.url.path}"

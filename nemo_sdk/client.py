@@ -49,7 +49,9 @@ class NemoClient:
         timeouts: connect, read-idle and total timeouts.
         retry: how the retry rules wait (tests make these milliseconds).
         chat_settings: how chat turns wait and recover (see :class:`ChatSettings`).
-        source, version, platform: the attribution headers.
+        source: the ``X-Skill-Source`` attribution header (``nemo-sdk``).
+        version: the ``X-Skill-Version`` attribution header (the SDK version).
+        platform: the ``X-Skill-Platform`` attribution header (detected).
         journal_path: where the render job journal is kept (default
             ``$XDG_CONFIG_HOME/nemovideo/renders.sqlite3``); ``False`` turns it off.
         render_poll_interval: seconds between polls of ``renders.wait`` (10).

@@ -212,6 +212,22 @@ class DraftNotExportable(NemoError, ValueError):
     """The draft has no tracks, or every track's segment list is empty (checked before sending)."""
 
 
+class InvalidDraft(NemoError, ValueError):
+    """A draft (or another object of the service's timeline format) cannot be read or written.
+
+    Raised by ``Draft.from_wire`` for data that is not the documented format
+    (``t``/``tt``/``sg``/``d``/``m`` of the wrong types), and by ``to_wire`` for
+    content nested deeper than the serializer goes.
+
+    Attributes:
+        problems: how many fields were wrong, when known.
+    """
+
+    def __init__(self, message: str, *, problems: int | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
 class RenderFailed(APIError):
     """The render job ended with status ``failed``.
 
@@ -296,6 +312,18 @@ class DownloadError(NemoError):
     """A render's file could not be downloaded (both the output URL and the fallback failed)."""
 
 
+class UnsafeFilename(DownloadError):
+    """A server-supplied file name would leave the target directory (``..``, ``/``, NUL...).
+
+    Attributes:
+        filename: the refused name, as the server sent it.
+    """
+
+    def __init__(self, message: str, *, filename: str) -> None:
+        super().__init__(message)
+        self.filename = filename
+
+
 class UnknownRenderStatus(InvalidResponseError):
     """A render answer carried a status outside the documented set (never polled forever).
 
@@ -329,6 +357,7 @@ __all__ = [
     "HandlerError",
     "InsufficientCreditsError",
     "InvalidArgument",
+    "InvalidDraft",
     "InvalidResponseError",
     "MissingClientIdError",
     "NemoError",
@@ -341,5 +370,6 @@ __all__ = [
     "StreamError",
     "StreamInterrupted",
     "UnknownRenderStatus",
+    "UnsafeFilename",
     "UnsupportedFileType",
 ]

@@ -310,10 +310,14 @@ async def generate_and_export(
         language: the new session's language.
         aspect: a canvas ratio such as ``"9:16"``, asked of the agent.
         session: an existing session (or its id) to work in.
-        handler, handlers: event handlers for the chat turns and the progress.
+        handler: an event handler for the chat turns and the progress.
+        handlers: more event handlers, run in order after ``handler``.
         on_progress: called with a :class:`~nemo_sdk.Progress` at each step.
-        poll_interval, render_timeout: for ``renders.wait`` (the client's by default).
-        format, quality: the export's output.
+        poll_interval: seconds between render polls (the client's by default).
+        render_timeout: the render's overall deadline (the client's by default).
+        overwrite: replace an existing file at ``out``.
+        format: the export's container (``mp4``).
+        quality: the export's quality (``high``).
         max_turns: chat turns to get a timeline (an agent may ask a question first).
 
     Raises:

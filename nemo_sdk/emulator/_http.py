@@ -114,6 +114,11 @@ def _fault_response(fault: Fault) -> web.Response | None:
         return fail(400, "missing X-Client-Id header", status=400).response
     if fault.kind == "500":
         return web.json_response({"code": 500, "message": "internal error"}, status=status or 500)
+    if fault.kind == "garbage" and "body" in p:
+        # A chosen body: bytes as they are, anything else as JSON (well-formed, wrong shape).
+        raw = p["body"]
+        body = raw if isinstance(raw, bytes) else json.dumps(raw).encode()
+        return web.Response(status=status or 200, body=body, content_type="application/json")
     if fault.kind == "garbage":
         return web.Response(
             status=status or 200, body=b"<html>\x00 upstream says no", content_type="text/html"
@@ -132,15 +137,55 @@ def _fault_response(fault: Fault) -> web.Response | None:
     return None
 
 
-async def _drop(request: web.Request) -> web.StreamResponse:
-    # Promise a body, send part of it, then cut the connection.
-    resp = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
-    resp.content_length = 4096
+async def _drop(
+    request: web.Request, answer: web.StreamResponse | None = None
+) -> web.StreamResponse:
+    # Promise a body, send part of it, then cut the connection. With ``answer`` (the
+    # handler ran: ``after_apply``), the part sent is the first half of its real body.
+    body = _body_of(answer) if answer is not None else b""
+    status = answer.status if answer is not None else 200
+    resp = web.StreamResponse(status=status, headers={"Content-Type": "application/json"})
+    resp.content_length = max(4096, len(body))
     await resp.prepare(request)
-    await resp.write(b'{"code":0,"message":"success","data":{"trunc')
+    await resp.write(body[: len(body) // 2] or b'{"code":0,"message":"success","data":{"trunc')
     if request.transport is not None:
         request.transport.close()
     return resp
+
+
+def _body_of(response: web.StreamResponse) -> bytes:
+    body = response.body if isinstance(response, web.Response) else None
+    return bytes(body) if isinstance(body, bytes | bytearray | memoryview) else b""
+
+
+async def write_lying(
+    request: web.Request,
+    status: int,
+    headers: dict[str, str],
+    body: bytes,
+    delta: int,
+) -> web.StreamResponse:
+    """Send ``body`` under a ``Content-Length`` that is off by ``delta``, then hang up.
+
+    ``delta > 0``: the header promises more than is sent. ``delta < 0``: it promises
+    less, and the rest of the body follows anyway, past the end of the message.
+    """
+    claimed = max(0, len(body) + delta)
+    resp = web.StreamResponse(status=status, headers=headers)
+    resp.content_length = claimed
+    await resp.prepare(request)
+    await resp.write(body[:claimed])  # aiohttp never writes past the length it announced
+    transport = request.transport
+    if transport is not None:
+        if claimed < len(body):
+            transport.write(body[claimed:])
+        transport.close()
+    return resp
+
+
+async def _redirect(fault: Fault) -> web.Response:
+    location = str(fault.params.get("location", "http://127.0.0.1:9/elsewhere"))
+    return web.Response(status=int(fault.params.get("status", 302)), headers={"Location": location})
 
 
 def make_middleware(origin: str) -> Middleware:
@@ -156,13 +201,22 @@ def make_middleware(origin: str) -> Middleware:
             )
         )
         streaming = route in emu.streaming_routes
-        fault = emu.faults.take(route, None if not streaming else _NON_STREAM_KINDS)
+        fault = emu.faults.take(
+            route, None if not streaming else _NON_STREAM_KINDS, match=_not_mid_stream
+        )
+        after: Fault | None = None  # a fault that acts on the handler's answer
         if fault is not None:
-            if fault.kind == "slow":
+            if fault.kind == "slow" and fault.params.get("after_apply") and not streaming:
+                after = fault
+            elif fault.kind == "slow":
                 await asyncio.sleep(float(fault.params.get("delay", 1.0)))
+            elif fault.kind == "redirect":
+                return await _redirect(fault)
+            elif fault.kind == "lie" or (fault.kind == "drop" and fault.params.get("after_apply")):
+                after = fault
             elif fault.kind == "drop":
                 return await _drop(request)
-            elif fault.kind != "truncate":
+            elif fault.kind not in ("truncate", "endless"):
                 planned = _fault_response(fault)
                 if planned is not None:
                     planned.headers["X-Request-Id"] = f"req_{uuid.uuid4().hex[:12]}"
@@ -173,6 +227,17 @@ def make_middleware(origin: str) -> Middleware:
         except Reply as reply:
             response = reply.response
         response.headers.setdefault("X-Request-Id", f"req_{uuid.uuid4().hex[:12]}")
+        if after is not None and not response.prepared:
+            if after.kind == "slow":  # the server acted; its answer is late
+                await asyncio.sleep(float(after.params.get("delay", 1.0)))
+                return response
+            if after.kind == "drop":
+                return await _drop(request, response)
+            headers = {"Content-Type": response.headers.get("Content-Type", "application/json")}
+            return await write_lying(
+                request, response.status, headers, _body_of(response),
+                int(after.params.get("delta", 64)),
+            )  # fmt: skip
         return response
 
     return middleware
@@ -180,9 +245,14 @@ def make_middleware(origin: str) -> Middleware:
 
 _NON_STREAM_KINDS = frozenset(
     k for k in ("400", "402", "429", "500", "1001", "1002", "2001", "4001", "4002",
-                "slow", "garbage", "empty")
+                "slow", "garbage", "empty", "redirect")
     if k not in STREAM_KINDS
 )  # fmt: skip
+
+
+def _not_mid_stream(fault: Fault) -> bool:
+    # ``mid_stream`` faults are the chat route's to carry out, once its stream runs.
+    return not fault.params.get("mid_stream")
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:

@@ -8,22 +8,42 @@
 Routes are named: ``token``, ``session``, ``claim``, ``chat``, ``upload``,
 ``state``, ``credits``, ``export``, ``poll``, ``cancel``, ``download``
 (the API's fallback route) and ``cdn`` (the CDN origin); ``*`` matches any.
+
+Kinds beyond the API's own errors, for hostile-server tests:
+
+* ``drop``: close the connection mid-body. On a JSON route, ``after_apply=True``
+  runs the handler first (the server acted, the answer is lost); on ``chat`` the
+  stream is cut after the edit is applied (``before_apply=True``: before).
+* ``slow``: wait ``delay`` seconds before the handler runs; with ``after_apply=True``,
+  after it (the server acted, its answer is late; JSON routes only).
+* ``garbage``: a non-JSON body; with ``body=``, that body instead (bytes as they are,
+  anything else as JSON: an answer of the right envelope and the wrong shape).
+* ``lie``: a ``Content-Length`` that lies by ``delta`` bytes (default ``+64``:
+  it promises more than the body; negative: less, and the whole body is still
+  written after the short promise). JSON routes and downloads.
+* ``redirect``: answer ``status`` (302) with ``Location: <location>``.
+* ``endless``: ``chat`` only: keep-alives every ``every`` seconds (0.01) until the
+  client leaves (or ``limit`` seconds, 30), nothing else.
+* ``1001`` with ``mid_stream=True`` on ``chat``: the stream starts, the edit is
+  applied, then the token expires and the stream carries a ``code 1001`` event
+  and ends.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 KINDS = frozenset(
     {
         "400", "402", "429", "500", "1001", "1002", "2001", "4001", "4002",
-        "drop", "slow", "garbage", "empty", "truncate",
+        "drop", "slow", "garbage", "empty", "truncate", "lie", "redirect", "endless",
     }
 )  # fmt: skip
 # Kinds that only a route streaming its own body can carry out (chat, downloads).
-STREAM_KINDS = frozenset({"drop", "truncate"})
+STREAM_KINDS = frozenset({"drop", "truncate", "lie", "endless"})
 
 
 @dataclass
@@ -58,13 +78,20 @@ class FaultInjector:
         with self._lock:
             self._faults.clear()
 
-    def take(self, route: str, kinds: frozenset[str] | None = None) -> Fault | None:
-        """The first planned fault for ``route`` among ``kinds``, counting it as fired."""
+    def take(
+        self,
+        route: str,
+        kinds: frozenset[str] | None = None,
+        match: Callable[[Fault], bool] | None = None,
+    ) -> Fault | None:
+        """The first planned fault for ``route`` among ``kinds`` and ``match``, counted fired."""
         with self._lock:
             for fault in self._faults:
                 if fault.route not in (route, "*"):
                     continue
                 if kinds is not None and fault.kind not in kinds:
+                    continue
+                if match is not None and not match(fault):
                     continue
                 fault.fired += 1
                 if fault.times is not None and fault.fired >= fault.times:

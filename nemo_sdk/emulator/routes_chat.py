@@ -34,6 +34,7 @@ from aiohttp import web
 
 from . import agent
 from ._http import EMULATOR_KEY, emulator_of, fail, read_json, require_token
+from .faults import Fault
 from .store import Session, User
 
 if TYPE_CHECKING:
@@ -179,6 +180,8 @@ async def run_sse(request: web.Request) -> web.StreamResponse:
     if cost > user.available:
         raise fail(2001, f"insufficient credits: this needs {cost}, {user.available} available")
     drop = emu.faults.take("chat", frozenset({"drop"}))
+    endless = emu.faults.take("chat", frozenset({"endless"}))
+    expire = emu.faults.take("chat", frozenset({"1001"}), match=_mid_stream)
     session.messages.append(message)
     turn = ChatTurn(sid, message, intent.tool)
     turns(emu).append(turn)
@@ -191,7 +194,19 @@ async def run_sse(request: web.Request) -> web.StreamResponse:
     shape = _Shape(emu.knobs.event_shape == "flat")
     try:
         await _keepalive(out, shape)
+        if endless is not None:
+            return await _endless(request, out, shape, endless)
         await _keepalives_for(out, shape, asyncio.sleep(emu.knobs.think_seconds))
+        if expire is not None:
+            # The token runs out while the turn works: the work finishes (the service
+            # already accepted it), then the stream reports 1001 and ends.
+            if intent.tool is not None:
+                await _tool_turn(emu, session, user, intent, cost, out, shape, "after")
+            emu.store.expire(token.value)
+            await out.event({"code": 1001, "message": "token expired or invalid"})
+            await response.write_eof()
+            turn.completed = not turn.disconnected
+            return response
         if intent.tool is None:
             await _say(out, shape, agent.answer(message), drop is not None)
             if drop is not None:
@@ -317,6 +332,28 @@ async def _keepalives_for(out: _Writer, shape: _Shape, work: Any) -> Any:
     finally:
         if not task.done():
             task.cancel()
+
+
+def _mid_stream(fault: Fault) -> bool:
+    return bool(fault.params.get("mid_stream"))
+
+
+async def _endless(
+    request: web.Request, out: _Writer, shape: _Shape, fault: Fault
+) -> web.StreamResponse:
+    """The ``endless`` fault: keep-alives only, until the client leaves (or ``limit`` s)."""
+    every = float(fault.params.get("every", 0.01))
+    deadline = time.monotonic() + float(fault.params.get("limit", 30.0))
+    while time.monotonic() < deadline:
+        transport = request.transport
+        if out.turn.disconnected or transport is None or transport.is_closing():
+            out.turn.disconnected = True
+            break
+        await _keepalive(out, shape)
+        await asyncio.sleep(every)
+    if request.transport is not None:
+        request.transport.close()
+    return out.response
 
 
 async def _cut(

@@ -37,6 +37,7 @@ from ._http import (
     read_json,
     render_ok,
     require_token,
+    write_lying,
 )
 from .faults import STREAM_KINDS, Fault
 from .routes_upload import resolve_local
@@ -313,15 +314,38 @@ async def _faulty(request: web.Request, path: Path, fault: Fault) -> web.StreamR
     return resp
 
 
+async def _lying(request: web.Request, path: Path, fault: Fault) -> web.StreamResponse:
+    # The whole (remaining) file under a Content-Length off by ``delta`` bytes.
+    size = _file_size(path)
+    start = _range_start(request, size)
+    headers = {"Content-Type": "application/octet-stream", "Accept-Ranges": "bytes"}
+    if start is not None:
+        headers["Content-Range"] = f"bytes {start}-{size - 1}/{size}"
+    with _open_at(path, start or 0) as fh:
+        body = fh.read()
+    delta = int(fault.params.get("delta", 64))
+    return await write_lying(request, 200 if start is None else 206, headers, body, delta)
+
+
+def _disposition(emu: Emulator, path: Path) -> dict[str, str]:
+    # The ``content_disposition`` knob: a header template, ``{name}`` is the file's name.
+    template = emu.knobs.content_disposition
+    return {} if template is None else {"Content-Disposition": template.format(name=path.name)}
+
+
 async def serve_file(request: web.Request, path: Path | None, route: str) -> web.StreamResponse:
-    """``path`` with Range support, or the planned ``drop``/``truncate`` fault."""
+    """``path`` with Range support, or the planned ``drop``/``truncate``/``lie`` fault."""
     if path is None or not _is_file(path):
         raise render_fail(404, "file not found")
-    fault = emulator_of(request).faults.take(route, STREAM_KINDS)
-    if fault is not None:
+    emu = emulator_of(request)
+    fault = emu.faults.take(route, STREAM_KINDS)
+    if fault is not None and fault.kind == "lie":
+        return await _lying(request, path, fault)
+    if fault is not None and fault.kind in ("drop", "truncate"):
         return await _faulty(request, path, fault)
     # FileResponse uses sendfile and answers Range / If-Range itself.
-    return web.FileResponse(path, headers={"Accept-Ranges": "bytes"})
+    headers = {"Accept-Ranges": "bytes", **_disposition(emu, path)}
+    return web.FileResponse(path, headers=headers)
 
 
 async def download(request: web.Request) -> web.StreamResponse:
@@ -370,7 +394,7 @@ async def _stop_renders(app: web.Application) -> None:
 
 def setup(app: web.Application) -> None:
     """Add the render routes to the API app."""
-    app[_SLOTS] = asyncio.Semaphore(2)
+    app[_SLOTS] = asyncio.Semaphore(max(1, app[EMULATOR_KEY].knobs.render_slots))
     app.router.add_post("/api/render/proxy/lambda", export, name="export")
     app.router.add_get("/api/render/proxy/lambda/{id}", poll, name="poll")
     app.router.add_post("/api/render/proxy/lambda/{id}/cancel", cancel, name="cancel")

@@ -40,6 +40,10 @@ class Knobs:
     heartbeat_every: float = 0.5
     think_seconds: float = 0.0
     temporary_issue_rate: float = 0.0
+    # Files: a Content-Disposition header template for served files ({name}: the file's name).
+    content_disposition: str | None = None
+    # Renders that run at once (each in a worker thread); the others wait their turn.
+    render_slots: int = 2
 
 
 class Emulator:
@@ -55,20 +59,30 @@ class Emulator:
             reproduces v1.9's rule (anonymous export refused with 402).
         token_ttl: token lifetime in seconds (7 days).
         tokens_per_ip: new anonymous tokens allowed per IP per 7 days (10).
-        generation_cost, edit_cost: credits charged by the agent.
-        render_seconds: how long a render takes at the least.
-        poll_shape: the render poll answer's shape: ``data``, ``top`` (v1.9) or
-            ``alternate`` (switch at each poll, the default).
-        sse_delay: pause between chat events.
-        no_text_rate: share of edits whose stream carries no text.
-        event_shape: ``"adk"`` (default) or ``"flat"`` chat events.
-        clip_seconds, clip_width, clip_height, clip_fps: size of generated clips.
-        heartbeat_every: keep-alive pacing while the chat agent works.
-        think_seconds: how long the agent sends only keep-alives before acting.
-        temporary_issue_rate: share of edits followed by a trailing
-            "I encountered a temporary issue" text (noise the SDK must ignore).
         seed: seeds the emulator's randomness, for repeatable tests.
         data_dir: where media and renders are written (a temporary directory by default).
+
+    Keyword Args:
+        generation_cost (int): credits charged by the agent for a generated clip (100).
+        edit_cost (int): credits charged by the agent for editing, once per session (50).
+        render_seconds (float): how long a render takes at the least.
+        render_slots (int): renders that run at once (2); the others wait, ``pending``.
+        poll_shape (str): the render poll answer's shape: ``data``, ``top`` (v1.9) or
+            ``alternate`` (switch at each poll, the default).
+        sse_delay (float): pause between chat events.
+        no_text_rate (float): share of edits whose stream carries no text.
+        event_shape (str): ``"adk"`` (default) or ``"flat"`` chat events.
+        clip_seconds (float): length of generated clips.
+        clip_width (int): width of generated clips.
+        clip_height (int): height of generated clips.
+        clip_fps (int): frame rate of generated clips.
+        heartbeat_every (float): keep-alive pacing while the chat agent works.
+        think_seconds (float): how long the agent sends only keep-alives before acting.
+        temporary_issue_rate (float): share of edits followed by a trailing
+            "I encountered a temporary issue" text (noise the SDK must ignore).
+        content_disposition (str | None): a ``Content-Disposition`` header sent with every
+            served file, ``{name}`` standing for the file's name (e.g.
+            ``'attachment; filename="{name}"'``; a hostile one: ``'...filename="../x"'``).
     """
 
     def __init__(

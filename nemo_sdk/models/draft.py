@@ -28,13 +28,19 @@ from pydantic import (
     PrivateAttr,
     SerializationInfo,
     SerializerFunctionWrapHandler,
+    StrictFloat,
+    StrictInt,
+    ValidationError,
     field_serializer,
     field_validator,
     model_serializer,
     model_validator,
 )
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticSerializationError
 from typing_extensions import Self
+
+from ..errors import InvalidDraft
 
 __all__ = ["Draft", "Segment", "Track", "TrackType", "WireModel"]
 
@@ -197,6 +203,21 @@ class WireModel(BaseModel):
                 result[key] = value
         return result
 
+    @classmethod
+    def from_wire(cls, value: Any) -> Self:
+        """Read ``value`` (a JSON object of the service); ``InvalidDraft`` if it cannot be.
+
+        Unlike :meth:`model_validate`, only a :class:`~nemo_sdk.NemoError` comes out.
+        """
+        try:
+            return cls.model_validate(value)
+        except ValidationError as exc:
+            raise InvalidDraft(
+                f"not a valid {cls.__name__}: {_summary(exc)}", problems=exc.error_count()
+            ) from exc
+        except RecursionError as exc:
+            raise InvalidDraft(f"not a valid {cls.__name__}: nested too deeply") from exc
+
     def model_dump_json(
         self, *, indent: int | None = None, ensure_ascii: bool = False, **kwargs: Any
     ) -> str:
@@ -208,13 +229,28 @@ class WireModel(BaseModel):
         compact (no spaces); non-ASCII text is kept unless ``ensure_ascii``.
         Other keyword arguments are those of :meth:`model_dump`.
         """
-        data = self.model_dump(mode="json", **kwargs)
+        data = self._dump(kwargs)
         separators = (",", ":") if indent is None else (",", ": ")
-        return json.dumps(data, indent=indent, ensure_ascii=ensure_ascii, separators=separators)
+        try:
+            return json.dumps(data, indent=indent, ensure_ascii=ensure_ascii, separators=separators)
+        except RecursionError as exc:
+            raise InvalidDraft(f"this {type(self).__name__} is nested too deeply") from exc
 
     def to_wire(self) -> dict[str, Any]:
-        """The JSON object the service expects: compact keys, input order, unknown keys kept."""
-        data: dict[str, Any] = self.model_dump(mode="json", by_alias=True)
+        """The JSON object the service expects: compact keys, input order, unknown keys kept.
+
+        Raises:
+            InvalidDraft: the content is nested deeper than the serializer goes.
+        """
+        return self._dump({"by_alias": True})
+
+    def _dump(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = self.model_dump(mode="json", **kwargs)
+        except PydanticSerializationError as exc:
+            # pydantic-core stops at a fixed depth (a few hundred levels of nested
+            # metadata): a typed error, not pydantic's.
+            raise InvalidDraft(f"cannot write this {type(self).__name__}: {exc}") from exc
         return data
 
     def __eq__(self, other: object) -> bool:
@@ -235,12 +271,22 @@ class TrackType(IntEnum):
 
 
 def _as_track_type(value: Any) -> Any:
+    if value is None:
+        return None
     if isinstance(value, int) and not isinstance(value, bool):
         try:
             return TrackType(value)
         except ValueError:
             return value  # real drafts may use types we do not know: keep the number
-    return value
+    # Coercing "7", 7.0 or true to 7 would change the draft sent back for export.
+    raise ValueError(f"a track type is an integer, got {type(value).__name__}")
+
+
+def _summary(exc: ValidationError) -> str:
+    first = exc.errors(include_url=False, include_input=False)[0]
+    where = ".".join(str(p) for p in first.get("loc", ())) or "the object"
+    more = exc.error_count() - 1
+    return f"{where}: {first.get('msg', 'invalid')}" + (f" (+{more} more)" if more else "")
 
 
 class Segment(WireModel):
@@ -251,8 +297,9 @@ class Segment(WireModel):
     Without ``start_ms`` (``s``) a segment starts where the previous one ended.
     """
 
-    duration_ms: int | float | None = Field(default=None, alias="d")
-    start_ms: int | float | None = Field(default=None, alias="s")
+    # Strict: "5" or true read as 5 or 1 would be sent back changed.
+    duration_ms: StrictInt | StrictFloat | None = Field(default=None, alias="d")
+    start_ms: StrictInt | StrictFloat | None = Field(default=None, alias="s")
     metadata: dict[str, Any] = Field(default_factory=dict, alias="m")
 
 
@@ -308,7 +355,7 @@ class Draft(WireModel):
     """The session's timeline, as read from the state and sent back for export."""
 
     tracks: list[Track] = Field(default_factory=list, alias="t")
-    duration_ms: int | float | None = Field(default=None, alias="d")
+    duration_ms: StrictInt | StrictFloat | None = Field(default=None, alias="d")
     metadata: dict[str, Any] = Field(default_factory=dict, alias="m")
 
     @property

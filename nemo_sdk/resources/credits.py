@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._envelope import data_of
+from .._envelope import data_of, reading
 from ..models.credits import Credits
 from ._base import Resource
 
@@ -13,4 +13,5 @@ class CreditsResource(Resource):
     async def balance(self) -> Credits:
         """``GET /api/credits/balance/simple``: available, frozen (held by running work), total."""
         doc = await self._transport.request("GET", "/api/credits/balance/simple")
-        return Credits.model_validate(data_of(doc))
+        with reading("credits"):
+            return Credits.model_validate(data_of(doc))

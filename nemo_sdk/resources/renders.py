@@ -42,6 +42,18 @@ _FINAL = (
 
 # Failures that say nothing about the render itself: the answer was lost or garbled.
 _TRANSIENT = (errors.APIConnectionError, errors.ServerError, errors.InvalidResponseError)
+# Journal statuses of an export the service never acknowledged.
+_UNCONFIRMED = "unconfirmed"
+_NEVER_ACKNOWLEDGED = ("submitting", _UNCONFIRMED)
+
+
+class _Unresolved(Exception):
+    """A submit's answer was lost and the look-up of its id failed too."""
+
+    def __init__(self, error: errors.NemoError, lookup: errors.NemoError) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.lookup = lookup
 
 
 def new_render_id() -> str:
@@ -51,6 +63,10 @@ def new_render_id() -> str:
 
 def _exists(path: Path) -> bool:
     return path.exists()
+
+
+def _is_dir(path: Path) -> bool:
+    return path.is_dir()
 
 
 async def _call(callback: RenderProgress | None, job: RenderJob) -> None:
@@ -85,13 +101,14 @@ class Renders(Resource):
         """Start rendering ``draft`` (default: the session's latest draft); free of credits.
 
         Raises:
+            InvalidDraft: ``draft`` is not in the timeline format (nothing sent).
             DraftNotExportable: no tracks, or every track's ``sg`` is empty (nothing sent).
             ExportBlocked: HTTP 402, the plan or the token cannot export (never retried).
         """
         sid = check_id("session id", session_id)
         if draft is None:
             draft = (await self._state.get(sid)).draft
-        parsed = draft if isinstance(draft, Draft) or draft is None else Draft.model_validate(draft)
+        parsed = draft if isinstance(draft, Draft) or draft is None else Draft.from_wire(draft)
         if parsed is None or not parsed.is_exportable:
             raise errors.DraftNotExportable(
                 "the draft has no track with a segment; generate or edit something first"
@@ -109,18 +126,23 @@ class Renders(Resource):
         self._record(render_id, sid)
         try:
             job = await self._submit(body(render_id), render_id)
+        except _Unresolved as unresolved:
+            raise self._unconfirmed(render_id, unresolved) from unresolved.error.__cause__
         except _FINAL:
             self._forget(render_id)
             raise
         except errors.NemoError as exc:
             # API.md: when a submit fails (a duplicate id among the causes), make a
-            # new id and retry once.
+            # new id and retry once. Only here, where the server has said the first
+            # id is unknown to it (or refused it): a second render is never a copy.
             self._forget(render_id)
             logger.info("export %s failed (%s); retrying once with a new id", render_id, exc)
             render_id = new_render_id()
             self._record(render_id, sid)
             try:
                 job = await self._submit(body(render_id), render_id)
+            except _Unresolved as unresolved:
+                raise self._unconfirmed(render_id, unresolved) from unresolved.error.__cause__
             except errors.NemoError:
                 self._forget(render_id)
                 raise
@@ -133,20 +155,33 @@ class Renders(Resource):
     async def _submit(self, body: dict[str, Any], render_id: str) -> RenderJob:
         try:
             doc = await self._transport.request("POST", _EXPORT_PATH, json=body, idempotent=False)
-        except _TRANSIENT:
+        except _TRANSIENT as exc:
             # The server may have accepted the render before the answer was lost:
             # ask about this id before a second render is started under a new one.
             try:
                 return await self.get(render_id)
-            except errors.NemoError:
-                pass
-            raise
+            except errors.NotFoundError:
+                raise exc from exc.__cause__  # it has no such render: a new id is safe
+            except errors.NemoError as lookup:
+                # Neither answer says whether the render exists: a new id could start
+                # a second render, so the first stays in the journal instead.
+                raise _Unresolved(exc, lookup) from exc
         try:
             return RenderJob.from_api(doc, render_id=render_id)
         except errors.UnknownRenderStatus:
             raise
         except errors.InvalidResponseError:
             return RenderJob(id=render_id, status="pending", raw=doc)  # accepted, no status said
+
+    def _unconfirmed(self, render_id: str, unresolved: _Unresolved) -> errors.NemoError:
+        """Keep an export whose fate is unknown in the journal; the error to raise."""
+        self._update(render_id, status=_UNCONFIRMED)
+        logger.warning(
+            "export %s: the answer was lost (%s) and the render could not be looked up "
+            "(%s); it stays in the job journal: renders.wait(%r) resumes it if it exists",
+            render_id, unresolved.error, unresolved.lookup, render_id,
+        )  # fmt: skip
+        return unresolved.error
 
     # ------------------------------------------------------------------ status
 
@@ -190,6 +225,9 @@ class Renders(Resource):
             try:
                 job = await self.get(rid)
             except errors.UnknownRenderStatus:
+                raise
+            except errors.NotFoundError:
+                self._forget_if_never_acknowledged(rid)
                 raise
             except _TRANSIENT as exc:
                 # A poll that failed says nothing about the render (replicate #394's lesson).
@@ -254,13 +292,21 @@ class Renders(Resource):
         appears at ``path`` until the whole file is on disk; an interrupted
         download resumes (Range) on the next call with the same id and path.
 
+        When ``path`` is an existing directory, the file is named by the server:
+        the ``Content-Disposition`` filename (asked with ``HEAD``), else the output
+        URL's last path segment, else ``<render id>.mp4``. A server-supplied name
+        that would leave the directory (``..``, ``/``, an absolute path, NUL...) is
+        refused before anything is written.
+
         Raises:
-            FileExistsError: ``path`` exists and ``overwrite`` is false (nothing fetched).
+            FileExistsError: the target exists and ``overwrite`` is false (nothing fetched).
+            UnsafeFilename: the server-supplied name is not one plain file name.
             DownloadError: neither source delivered the file.
         """
         rid = check_id("render id", render_id)
         target = Path(path)
-        if _exists(target) and not overwrite:
+        directory = target if _is_dir(target) else None
+        if directory is None and _exists(target) and not overwrite:
             raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
         job = await self.get(rid)
         if not job.done:
@@ -271,7 +317,6 @@ class Renders(Resource):
             raise errors.RenderFailed(
                 f"render {rid} {job.status}: {reason}", render_id=rid, error=job.error
             )
-        self._update(rid, path=str(target))
         sources: list[_download.Source] = []
         url = _download.http_url(job.output_url)
         if url is not None:
@@ -280,6 +325,13 @@ class Renders(Resource):
             logger.warning("render %s: refusing output URL %r (not http(s))", rid, job.output_url)
         fallback = ("api", "render", "proxy", rid, "download")
         sources.append(_download.Source("fallback route", fallback, True))
+        if directory is not None:
+            target = await _download.resolve_target(
+                self._transport, sources, directory, url=url, default_name=f"{rid}.mp4"
+            )
+            if _exists(target) and not overwrite:
+                raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+        self._update(rid, path=str(target))
         saved = await _download.download(
             self._transport, sources, target, key=rid, overwrite=overwrite, on_progress=on_progress
         )
@@ -303,3 +355,11 @@ class Renders(Resource):
     def _forget(self, render_id: str) -> None:
         if self.journal is not None:
             self.journal.forget(render_id)
+
+    def _forget_if_never_acknowledged(self, render_id: str) -> None:
+        # An export whose submit was never answered and that the service does not
+        # know: it was never made. One the service did acknowledge stays recorded.
+        if self.journal is not None:
+            for entry in self.journal.pending():
+                if entry.render_id == render_id and entry.status in _NEVER_ACKNOWLEDGED:
+                    self.journal.forget(render_id)

@@ -7,7 +7,7 @@ import re
 from yarl import URL
 
 from .. import errors
-from .._envelope import data_of
+from .._envelope import data_of, reading
 from .._transport import check_id
 from ..models.session import ClaimLink, Session
 from ._base import Resource
@@ -32,10 +32,11 @@ class Sessions(Resource):
         doc = await self._transport.request(
             "POST", "/api/tasks/me/with-session/nemo_agent", json=body
         )
-        data = dict(data_of(doc))
-        if language is not None:
-            data.setdefault("language", language)
-        session = Session.model_validate(data)
+        with reading("session"):
+            data = dict(data_of(doc))
+            if language is not None:
+                data.setdefault("language", language)
+            session = Session.model_validate(data)
         tokens = self._transport.tokens
         if session.user_id and tokens.user_id is None:
             tokens.user_id = session.user_id
@@ -55,10 +56,14 @@ class Sessions(Resource):
             raise errors.InvalidArgument("claim_link needs a Session, or session_id and task_id")
         body = {"task_id": check_id("task id", tid), "session_id": check_id("session id", sid)}
         doc = await self._transport.request("POST", "/api/auth/claim-token", json=body)
-        data = data_of(doc)
-        claim = str(data.get("claim_token", ""))
-        if not claim:
-            raise errors.InvalidResponseError("the claim-token answer had no claim_token")
-        web = self._transport.config.web_url
-        url = (web / "workspace" / "claim").with_query(ct=claim)
-        return ClaimLink(url=str(URL(url)), claim_token=claim, expires_in=data.get("expires_in"))
+        with reading("claim-token"):
+            data = data_of(doc)
+            claim = data.get("claim_token")
+            # A claim token goes into a URL: only a plain string may.
+            if not isinstance(claim, str) or not claim:
+                raise errors.InvalidResponseError("the claim-token answer had no claim_token")
+            web = self._transport.config.web_url
+            url = (web / "workspace" / "claim").with_query(ct=claim)
+            return ClaimLink(
+                url=str(URL(url)), claim_token=claim, expires_in=data.get("expires_in")
+            )

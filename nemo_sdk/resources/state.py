@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._envelope import data_of
+from .._envelope import data_of, reading
 from .._transport import check_id
 from ..models.state import SessionState
 from ._base import Resource
@@ -17,7 +17,8 @@ class StateResource(Resource):
         doc = await self._transport.request(
             "GET", ("api", "state", "nemo_agent", "me", sid, "latest")
         )
-        state = SessionState.from_api(data_of(doc))
+        with reading("state"):
+            state = SessionState.from_api(data_of(doc))
         tokens = self._transport.tokens
         if tokens.user_id is None and state.user_id:
             tokens.user_id = state.user_id

@@ -16,7 +16,7 @@ from typing import IO, Any, TypeAlias
 from yarl import URL
 
 from .. import errors
-from .._envelope import data_of
+from .._envelope import data_of, reading
 from .._media_types import CONTENT_TYPES, HEAD_BYTES, extension_of, sniff
 from .._multipart import FilePart, ProgressCallback, multipart_body
 from .._transport import check_id, client_timeout
@@ -181,7 +181,8 @@ class Uploads(Resource):
 
 
 def _files_of(doc: dict[str, Any]) -> list[UploadedFile]:
-    files = data_of(doc).get("files")
-    if not isinstance(files, list):
-        raise errors.InvalidResponseError("the upload answer had no files list")
-    return [UploadedFile.model_validate(f) for f in files if isinstance(f, dict)]
+    with reading("upload"):
+        files = data_of(doc).get("files")
+        if not isinstance(files, list):
+            raise errors.InvalidResponseError("the upload answer had no files list")
+        return [UploadedFile.model_validate(f) for f in files if isinstance(f, dict)]

@@ -43,7 +43,9 @@ async def test_progress_reports_every_phase_in_order_with_the_ids(
     client: NemoClient, tmp_path: Path
 ) -> None:
     seen: list[Progress] = []
-    result = await client.generate_and_export("a forest", tmp_path / "f.mp4", on_progress=seen.append)
+    result = await client.generate_and_export(
+        "a forest", tmp_path / "f.mp4", on_progress=seen.append
+    )
 
     phases = [p.phase for p in seen]
     order = ["connecting", "generating", "rendering", "downloading", "done"]
@@ -159,10 +161,12 @@ async def test_an_agent_that_makes_no_timeline_is_asked_to_go_ahead_then_reporte
 
 
 async def test_out_of_credits_is_a_typed_error_with_the_bind_link(tmp_path: Path) -> None:
-    async with Emulator(starting_credits=10, render_seconds=0.05, clip_seconds=1) as emu:
-        async with NemoClient(base_url=emu.url, journal_path=False) as nemo:
-            with pytest.raises(InsufficientCreditsError) as caught:
-                await nemo.generate_and_export("a storm", tmp_path / "s.mp4")
+    async with (
+        Emulator(starting_credits=10, render_seconds=0.05, clip_seconds=1) as emu,
+        NemoClient(base_url=emu.url, journal_path=False) as nemo,
+    ):
+        with pytest.raises(InsufficientCreditsError) as caught:
+            await nemo.generate_and_export("a storm", tmp_path / "s.mp4")
     assert "bind=" in (caught.value.register_url or "")
     assert not (tmp_path / "s.mp4").exists()
 
