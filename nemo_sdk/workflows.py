@@ -233,19 +233,25 @@ async def _chat_until_exportable(
     )
 
 
+@attrs.frozen
+class _Output:
+    """How a workflow exports, waits and saves (the same for every item of a batch)."""
+
+    overwrite: bool = False
+    format: str = "mp4"
+    quality: str = "high"
+    poll_interval: float | None = None
+    render_timeout: float | None = None
+
+
 async def _export_and_fetch(
-    nemo: NemoClient,
-    run: _Run,
-    draft: Draft,
-    target: Path,
-    *,
-    overwrite: bool,
-    format: str,
-    quality: str,
-    poll_interval: float | None,
-    render_timeout: float | None,
+    nemo: NemoClient, run: _Run, draft: Draft, target: Path, output: _Output
 ) -> tuple[RenderJob, Path]:
+    """Export ``draft``, wait for the render, download it to ``target``; report ``done``."""
     assert run.session_id is not None
+    format, quality = output.format, output.quality
+    poll_interval, render_timeout = output.poll_interval, output.render_timeout
+    overwrite = output.overwrite
     job = await nemo.renders.export(run.session_id, draft, format=format, quality=quality)
     run.render_id = job.id
     await run("rendering", 0.0, f"render {job.id} started")
@@ -262,6 +268,7 @@ async def _export_and_fetch(
         await run("downloading", 100.0 * done / total if total else None)
 
     path = await nemo.renders.download(job.id, target, overwrite=overwrite, on_progress=downloading)
+    await run("done", 100.0, str(path))
     return job, path
 
 
@@ -334,19 +341,9 @@ async def generate_and_export(
     before = await _balance(nemo)  # also fetches the token, if there is none yet
     run.session_id = await _session_id(nemo, session, language)
     reply, draft = await _chat_until_exportable(nemo, run, text, max_turns)
-    job, path = await _export_and_fetch(
-        nemo,
-        run,
-        draft,
-        target,
-        overwrite=overwrite,
-        format=format,
-        quality=quality,
-        poll_interval=poll_interval,
-        render_timeout=render_timeout,
-    )
+    output = _Output(overwrite, format, quality, poll_interval, render_timeout)
+    job, path = await _export_and_fetch(nemo, run, draft, target, output)
     after = await _balance(nemo)
-    await run("done", 100.0, str(path))
     spent = before - after if before is not None and after is not None else None
     return GenerateResult(
         path=path,
@@ -385,18 +382,8 @@ async def iterate(
     draft = (await nemo.state.get(session_id)).draft or Draft()
     result = None
     if target is not None:
-        job, path = await _export_and_fetch(
-            nemo,
-            run,
-            draft,
-            target,
-            overwrite=overwrite,
-            format="mp4",
-            quality="high",
-            poll_interval=poll_interval,
-            render_timeout=render_timeout,
-        )
-        await run("done", 100.0, str(path))
+        output = _Output(overwrite, poll_interval=poll_interval, render_timeout=render_timeout)
+        job, path = await _export_and_fetch(nemo, run, draft, target, output)
         result = GenerateResult(
             path=path, render=job, session_id=session_id, reply=reply, draft=draft
         )
@@ -461,6 +448,7 @@ async def batch(
         raise errors.InvalidArgument("concurrency must be at least 1")
     work = _batch_items(items, Path(out_dir), format, overwrite)
     all_handlers = _handlers(handler, handlers)
+    output = _Output(overwrite, format, quality, poll_interval, render_timeout)
     gate = asyncio.Semaphore(concurrency)
     shared: str | None = None
     turn_lock = asyncio.Lock()  # one chat turn at a time in a shared session
@@ -478,18 +466,7 @@ async def batch(
                         await nemo.uploads.upload(run.session_id, list(item.files))
                     text = item.prompt if item.files else generation_message(item.prompt)
                     reply, draft = await _chat_until_exportable(nemo, run, text, 1)
-                job, path = await _export_and_fetch(
-                    nemo,
-                    run,
-                    draft,
-                    target,
-                    overwrite=overwrite,
-                    format=format,
-                    quality=quality,
-                    poll_interval=poll_interval,
-                    render_timeout=render_timeout,
-                )
-                await run("done", 100.0, str(path))
+                job, path = await _export_and_fetch(nemo, run, draft, target, output)
             except Exception as exc:
                 return BatchResult(index=index, item=item, error=exc)
             result = GenerateResult(

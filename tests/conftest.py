@@ -8,18 +8,12 @@ from pathlib import Path
 import pytest
 
 from nemo_sdk import NemoClient
-from nemo_sdk.config import RetrySettings
 from nemo_sdk.emulator import Emulator
+from nemo_sdk.testing import FAST_RETRY
 
 pytest_plugins = ["pytester"]
 
-FAST_RETRY = RetrySettings(
-    max_retries=2,
-    rate_limit_wait=0.01,
-    max_rate_limit_wait=5.0,
-    backoff_initial=0.001,
-    backoff_max=0.01,
-)
+__all__ = ["FAST_RETRY"]  # the suite's tests import it from here
 
 
 @pytest.fixture(autouse=True)
