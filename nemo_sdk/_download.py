@@ -52,6 +52,12 @@ class Source:
     authenticated: bool
 
 
+_NOT_MEDIA = frozenset(
+    {"text/html", "text/plain", "text/xml", "application/json", "application/xml"}
+)
+"""Content types that are never a rendered file (an error page, an envelope)."""
+
+
 class _Restart(Exception):
     """The partial file cannot be continued from this answer; start from byte zero."""
 
@@ -258,6 +264,12 @@ async def _fetch(
             authenticated=source.authenticated,
             ok_statuses=frozenset({200, 206}),
         ) as resp:
+            if resp.content_type in _NOT_MEDIA:
+                # An error page or an API envelope must never become the user's video.
+                raise errors.InvalidResponseError(
+                    f"{source.label} answered {resp.content_type}, not the rendered file",
+                    status=resp.status,
+                )
             total: int | None
             if resp.status == 206:
                 match = _CONTENT_RANGE.fullmatch(resp.headers.get("Content-Range", "").strip())

@@ -235,14 +235,7 @@ def _download() -> dict[str, Expect]:
         "500-always": ok((3, 9), "fell back to the authenticated route", download=1),
         "drop": ok(2, "resumed with Range"),
         "slow": ok(2, "retried after the timeout"),
-        "garbage": Expect(
-            None,
-            1,
-            also={"download": 1},
-            xfail="a 200 text/html body from the CDN is saved as the video: the download "
-            "loop (_download._fetch) does not check the answer's Content-Type",
-            note="a non-media answer must not become the file",
-        ),
+        "garbage": ok(1, "an HTML page is refused; the authenticated route delivered", download=1),
         "truncate": ok(2, "resumed with Range"),
     }
 
