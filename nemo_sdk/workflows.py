@@ -28,7 +28,7 @@ from .models.chat import ChatReply
 from .models.draft import Draft
 from .models.render import RenderJob
 from .models.session import Session
-from .progress import Progress, ProgressCallback, report
+from .progress import Phase, Progress, ProgressCallback, report
 from .resources.uploads import UploadSource
 from .timeline import format_timeline
 
@@ -189,14 +189,14 @@ class _Run:
     render_id: str | None = None
     _last: tuple[str, int] | None = None
 
-    async def __call__(self, phase: str, percent: float | None = None, message: str = "") -> None:
+    async def __call__(self, phase: Phase, percent: float | None = None, message: str = "") -> None:
         # Whole percents only: a download reports per chunk, a person needs far less.
         key = (phase, -1 if percent is None else int(percent))
         if key == self._last:
             return
         self._last = key
         progress = Progress(
-            phase=phase,  # type: ignore[arg-type]
+            phase=phase,
             percent=percent,
             session_id=self.session_id,
             render_id=self.render_id,
@@ -249,10 +249,9 @@ async def _export_and_fetch(
 ) -> tuple[RenderJob, Path]:
     """Export ``draft``, wait for the render, download it to ``target``; report ``done``."""
     assert run.session_id is not None
-    format, quality = output.format, output.quality
-    poll_interval, render_timeout = output.poll_interval, output.render_timeout
-    overwrite = output.overwrite
-    job = await nemo.renders.export(run.session_id, draft, format=format, quality=quality)
+    job = await nemo.renders.export(
+        run.session_id, draft, format=output.format, quality=output.quality
+    )
     run.render_id = job.id
     await run("rendering", 0.0, f"render {job.id} started")
 
@@ -260,14 +259,19 @@ async def _export_and_fetch(
         await run("rendering", current.progress, current.status)
 
     job = await nemo.renders.wait(
-        job.id, poll_interval=poll_interval, timeout=render_timeout, on_progress=rendering
+        job.id,
+        poll_interval=output.poll_interval,
+        timeout=output.render_timeout,
+        on_progress=rendering,
     )
     await run("downloading", 0.0, f"downloading to {target}")
 
     async def downloading(done: int, total: int | None) -> None:
         await run("downloading", 100.0 * done / total if total else None)
 
-    path = await nemo.renders.download(job.id, target, overwrite=overwrite, on_progress=downloading)
+    path = await nemo.renders.download(
+        job.id, target, overwrite=output.overwrite, on_progress=downloading
+    )
     await run("done", 100.0, str(path))
     return job, path
 
