@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,3 +45,17 @@ async def emulator() -> AsyncIterator[Emulator]:
 async def client(emulator: Emulator) -> AsyncIterator[NemoClient]:
     async with NemoClient(base_url=emulator.url, retry=FAST_RETRY) as nemo:
         yield nemo
+
+
+async def export_rendered(
+    nemo: NemoClient, emu: Emulator, session_id: str, draft: dict[str, Any]
+) -> str:
+    """Export ``draft`` through the SDK (so it is journaled); wait server-side for the file."""
+    job = await nemo.renders.export(session_id, draft)
+    record = emu.renders[job.id]
+    for _ in range(1000):
+        if record.status in ("completed", "failed"):
+            break
+        await asyncio.sleep(0.005)
+    assert record.status == "completed", record.error
+    return job.id

@@ -26,7 +26,7 @@ from PIL import Image
 from nemo_sdk import ChatSettings, NemoClient, Timeouts
 from nemo_sdk.emulator import Emulator
 
-from ..conftest import FAST_RETRY
+from ..conftest import FAST_RETRY, export_rendered
 
 OUT_ENV = "NEMO_RELIABILITY_OUT"
 
@@ -102,15 +102,8 @@ class Rig:
 
     async def render_ready(self) -> str:
         """Export the tiny draft through the SDK (journaled) and wait, server-side, for it."""
-        job = await self.nemo.renders.export(self.session_id, TINY_DRAFT)
-        record = self.emu.renders[job.id]
-        for _ in range(1000):
-            if record.status in ("completed", "failed"):
-                break
-            await asyncio.sleep(0.005)
-        assert record.status == "completed", record.error
-        self.render_id = job.id
-        return job.id
+        self.render_id = await export_rendered(self.nemo, self.emu, self.session_id, TINY_DRAFT)
+        return self.render_id
 
 
 @asynccontextmanager

@@ -14,7 +14,7 @@ from multidict import CIMultiDict
 
 from nemo_sdk import ChatSettings, NemoClient
 from nemo_sdk.emulator import Emulator
-from tests.conftest import FAST_RETRY
+from tests.conftest import FAST_RETRY, export_rendered
 
 TINY_DRAFT: dict[str, Any] = {
     "m": {"title": "hostile", "width": 64, "height": 36},
@@ -77,14 +77,7 @@ class Rig:
 
     async def ready_render(self) -> str:
         """Export the tiny draft through the SDK (journaled); wait server-side for the file."""
-        job = await self.nemo.renders.export(self.session_id, TINY_DRAFT)
-        record = self.emu.renders[job.id]
-        for _ in range(1000):
-            if record.status in ("completed", "failed"):
-                break
-            await asyncio.sleep(0.005)
-        assert record.status == "completed", record.error
-        return job.id
+        return await export_rendered(self.nemo, self.emu, self.session_id, TINY_DRAFT)
 
     def file_of(self, render_id: str) -> bytes:
         path = self.emu.renders[render_id].path
