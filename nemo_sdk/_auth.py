@@ -6,9 +6,12 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import load_or_create_client_id, write_client_id
-from .models.session import AnonymousToken
+
+if TYPE_CHECKING:
+    from .models.session import AnonymousToken
 
 
 class ClientIdStore:

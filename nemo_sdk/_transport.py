@@ -14,7 +14,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -27,7 +27,9 @@ from ._logging import logger
 from ._retry import Sleep, with_retries
 from ._version import __version__
 from .config import ClientConfig, Timeouts
-from .models.session import AnonymousToken
+
+if TYPE_CHECKING:
+    from .models.session import AnonymousToken
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,255}")
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -363,6 +365,10 @@ class Transport:
 
     async def fetch_anonymous_token(self) -> AnonymousToken:
         """``POST /api/auth/anonymous-token`` with the client id and no bearer token."""
+        # Imported here, not at the top: the client core defines no pydantic model, so
+        # ``from nemo_sdk import NemoClient`` does not pay for pydantic's machinery.
+        from .models.session import AnonymousToken
+
         doc = await self.request(
             "POST", "/api/auth/anonymous-token", authenticated=False, idempotent=False
         )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import aiohttp
 import attrs
@@ -16,13 +17,18 @@ from ._logging import configure_from_env
 from ._retry import Sleep
 from ._transport import Transport
 from .config import ChatSettings, ClientConfig, RetrySettings, Timeouts
-from .resources.auth import Auth
-from .resources.chat import Chat
-from .resources.credits import CreditsResource
-from .resources.renders import Renders
-from .resources.sessions import Sessions
-from .resources.state import StateResource
-from .resources.uploads import Uploads
+
+# Each resource module is imported when its attribute is first read, not here: the
+# resources bring the pydantic wire models, and a program that only checks credits
+# should not pay for defining the chat, draft and render models at import time.
+if TYPE_CHECKING:
+    from .resources.auth import Auth
+    from .resources.chat import Chat
+    from .resources.credits import CreditsResource
+    from .resources.renders import Renders
+    from .resources.sessions import Sessions
+    from .resources.state import StateResource
+    from .resources.uploads import Uploads
 
 
 class NemoClient:
@@ -106,14 +112,55 @@ class NemoClient:
                 http_session=http_session,
                 sleep=sleep or asyncio.sleep,
             )
-        t = self._transport
-        self.auth = Auth(t)
-        self.sessions = Sessions(t)
-        self.credits = CreditsResource(t)
-        self.state = StateResource(t)
-        self.uploads = Uploads(t)
-        self.renders = Renders(t)
-        self.chat = Chat(t)
+
+    @cached_property
+    def auth(self) -> Auth:
+        """The anonymous token (``nemo.auth``)."""
+        from .resources.auth import Auth
+
+        return Auth(self._transport)
+
+    @cached_property
+    def sessions(self) -> Sessions:
+        """Sessions: create, and the browser claim link (``nemo.sessions``)."""
+        from .resources.sessions import Sessions
+
+        return Sessions(self._transport)
+
+    @cached_property
+    def credits(self) -> CreditsResource:
+        """The credit balance (``nemo.credits``)."""
+        from .resources.credits import CreditsResource
+
+        return CreditsResource(self._transport)
+
+    @cached_property
+    def state(self) -> StateResource:
+        """A session's state and its draft (``nemo.state``)."""
+        from .resources.state import StateResource
+
+        return StateResource(self._transport)
+
+    @cached_property
+    def uploads(self) -> Uploads:
+        """Media uploads, from files, bytes or URLs (``nemo.uploads``)."""
+        from .resources.uploads import Uploads
+
+        return Uploads(self._transport)
+
+    @cached_property
+    def renders(self) -> Renders:
+        """Export jobs: export, wait, download, cancel, pending (``nemo.renders``)."""
+        from .resources.renders import Renders
+
+        return Renders(self._transport)
+
+    @cached_property
+    def chat(self) -> Chat:
+        """Chat turns with the agent, streamed or awaited (``nemo.chat``)."""
+        from .resources.chat import Chat
+
+        return Chat(self._transport)
 
     generate_and_export = workflows.generate_and_export
     batch = workflows.batch

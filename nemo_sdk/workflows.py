@@ -23,17 +23,18 @@ from typing import TYPE_CHECKING
 import attrs
 
 from . import errors
-from .events import EventHandler
-from .models.chat import ChatReply
-from .models.draft import Draft
-from .models.render import RenderJob
-from .models.session import Session
 from .progress import Phase, Progress, ProgressCallback, report
-from .resources.uploads import UploadSource
-from .timeline import format_timeline
 
+# The models are imported for type checking only: this module is bound on NemoClient,
+# and ``from nemo_sdk import NemoClient`` defines no pydantic model (see client.py).
 if TYPE_CHECKING:
     from .client import NemoClient
+    from .events import EventHandler
+    from .models.chat import ChatReply
+    from .models.draft import Draft
+    from .models.render import RenderJob
+    from .models.session import Session
+    from .resources.uploads import UploadSource
 
 __all__ = [
     "BatchItem",
@@ -206,10 +207,10 @@ class _Run:
 
 
 async def _session_id(nemo: NemoClient, session: Session | str | None, language: str) -> str:
-    if isinstance(session, Session):
-        return session.id
-    if session is not None:
+    if isinstance(session, str):
         return session
+    if session is not None:
+        return session.id
     return (await nemo.sessions.create(language=language)).id
 
 
@@ -383,6 +384,9 @@ async def iterate(
     run = _Run(on_progress, _handlers(handler, handlers), session_id=session_id)
     await run("generating", None, text[:60])
     reply = await nemo.chat.send(session_id, text, handlers=run.handlers)
+    from .models.draft import Draft
+    from .timeline import format_timeline
+
     draft = (await nemo.state.get(session_id)).draft or Draft()
     result = None
     if target is not None:

@@ -1,26 +1,60 @@
-"""Pydantic wire models. Models never do I/O."""
+"""Pydantic wire models. Models never do I/O.
 
-from .credits import Credits
-from .draft import Draft, Segment, Track, TrackType, WireModel
-from .render import PendingRender, RenderJob, RenderStatus
-from .session import AnonymousToken, ClaimLink, Session
-from .state import CanvasConfig, SessionState
-from .upload import UploadedFile
+Each name is imported on first use (PEP 562), like the package's own: a program that
+only reads its credits defines the credits model, not the draft and chat ones.
+"""
 
-__all__ = [
-    "AnonymousToken",
-    "CanvasConfig",
-    "ClaimLink",
-    "Credits",
-    "Draft",
-    "PendingRender",
-    "RenderJob",
-    "RenderStatus",
-    "Segment",
-    "Session",
-    "SessionState",
-    "Track",
-    "TrackType",
-    "UploadedFile",
-    "WireModel",
-]
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS: dict[str, str] = {  # name -> the module that defines it
+    "AnonymousToken": ".session",
+    "CanvasConfig": ".state",
+    "ClaimLink": ".session",
+    "Credits": ".credits",
+    "Draft": ".draft",
+    "PendingRender": ".render",
+    "RenderJob": ".render",
+    "RenderStatus": ".render",
+    "Segment": ".draft",
+    "Session": ".session",
+    "SessionState": ".state",
+    "Track": ".draft",
+    "TrackType": ".draft",
+    "UploadedFile": ".upload",
+    "WireModel": ".draft",
+}
+
+if TYPE_CHECKING:
+    from .credits import Credits as Credits
+    from .draft import Draft as Draft
+    from .draft import Segment as Segment
+    from .draft import Track as Track
+    from .draft import TrackType as TrackType
+    from .draft import WireModel as WireModel
+    from .render import PendingRender as PendingRender
+    from .render import RenderJob as RenderJob
+    from .render import RenderStatus as RenderStatus
+    from .session import AnonymousToken as AnonymousToken
+    from .session import ClaimLink as ClaimLink
+    from .session import Session as Session
+    from .state import CanvasConfig as CanvasConfig
+    from .state import SessionState as SessionState
+    from .upload import UploadedFile as UploadedFile
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

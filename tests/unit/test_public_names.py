@@ -7,14 +7,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import nemo_sdk
+import nemo_sdk.models
 
-INIT = Path(nemo_sdk.__file__)
+LAZY_PACKAGES = [nemo_sdk, nemo_sdk.models]
 
 
-def _type_checking_imports() -> dict[str, str]:
+def _type_checking_imports(package: object) -> dict[str, str]:
     """name -> module of every ``from .module import Name as Name`` under TYPE_CHECKING."""
-    tree = ast.parse(INIT.read_text(encoding="utf-8"))
+    tree = ast.parse(Path(package.__file__).read_text(encoding="utf-8"))  # type: ignore[attr-defined]
     names: dict[str, str] = {}
     for node in tree.body:
         if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
@@ -26,17 +29,19 @@ def _type_checking_imports() -> dict[str, str]:
     return names
 
 
-def test_the_lazy_table_and_the_type_checking_block_agree() -> None:
-    assert _type_checking_imports() == nemo_sdk._EXPORTS
+@pytest.mark.parametrize("package", LAZY_PACKAGES, ids=lambda p: p.__name__)
+def test_the_lazy_table_and_the_type_checking_block_agree(package: object) -> None:
+    assert _type_checking_imports(package) == package._EXPORTS  # type: ignore[attr-defined]
 
 
-def test_every_public_name_imports_from_its_module() -> None:
-    for name in nemo_sdk.__all__:
-        value = getattr(nemo_sdk, name)
+@pytest.mark.parametrize("package", LAZY_PACKAGES, ids=lambda p: p.__name__)
+def test_every_public_name_imports_from_its_module(package: object) -> None:
+    for name in package.__all__:  # type: ignore[attr-defined]
+        value = getattr(package, name)
         assert value is not None, name
     namespace: dict[str, object] = {}
-    exec("from nemo_sdk import *", namespace)
-    assert set(nemo_sdk.__all__) <= set(namespace)
+    exec(f"from {package.__name__} import *", namespace)  # type: ignore[attr-defined]
+    assert set(package.__all__) <= set(namespace)  # type: ignore[attr-defined]
 
 
 def test_unknown_names_raise_attribute_error() -> None:
@@ -64,3 +69,19 @@ def test_the_client_does_not_load_the_emulator_or_cli() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_client_defines_no_model_until_a_resource_is_used() -> None:
+    # The wire models (and pydantic's model machinery) arrive with the first resource
+    # used, and only that resource's: reading credits does not define the draft models.
+    code = (
+        "import sys; from nemo_sdk import NemoClient; "
+        "loaded = lambda: sorted(m for m in sys.modules if m.startswith(('nemo_sdk.models', "
+        "'nemo_sdk.resources.', 'pydantic.main'))); print(loaded()); "
+        "c = NemoClient(token='t', client_id='c', journal_path=False); c.credits; print(loaded())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, after = out.stdout.splitlines()
+    assert before == "[]"
+    assert "'nemo_sdk.models.credits'" in after and "'nemo_sdk.resources.credits'" in after
+    assert "nemo_sdk.models.draft" not in after and "nemo_sdk.resources.chat" not in after
