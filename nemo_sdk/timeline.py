@@ -32,23 +32,53 @@ import attrs
 
 from .models.draft import Draft, Segment, Track, TrackType
 
-__all__ = ["DraftDiff", "TrackDiff", "diff_drafts", "format_segment", "format_timeline"]
+__all__ = [
+    "DraftDiff",
+    "TrackDiff",
+    "TrackWords",
+    "diff_drafts",
+    "format_segment",
+    "format_timeline",
+    "track_words",
+]
 
-_KIND = {TrackType.VIDEO: "Video", TrackType.AUDIO: "BGM", TrackType.TEXT: "Title"}
-# What one track (and one of its segments) is called in a change summary.
-_TRACK_NOUN = {
-    TrackType.VIDEO: "video track",
-    TrackType.AUDIO: "BGM track",
-    TrackType.TEXT: "title track",
+
+@attrs.frozen
+class TrackWords:
+    """What a track type is called, one field per place that names it (see :func:`track_words`)."""
+
+    kind: str
+    """In a timeline: ``1. Video: ...``; also a segment's label of last resort."""
+    track_noun: str
+    """A whole track in a change summary: ``Added BGM track: ...``."""
+    segment_noun: str
+    """One segment in a change summary: ``Added video clip: ...``."""
+    type_name: str
+    """The ``type`` column of ``nemo state`` and its ``--json``."""
+
+
+# One row per known type, so that every place that names tracks says the same thing.
+_TRACK_WORDS = {
+    TrackType.VIDEO: TrackWords("Video", "video track", "video clip", "video"),
+    TrackType.AUDIO: TrackWords("BGM", "BGM track", "BGM", "audio (BGM)"),
+    TrackType.TEXT: TrackWords("Title", "title track", "title", "text"),
 }
-_SEGMENT_NOUN = {TrackType.VIDEO: "video clip", TrackType.AUDIO: "BGM", TrackType.TEXT: "title"}
+_UNTYPED = TrackWords("Track", "track", "segment", "unknown")
 
 
-def _kind(track: Track) -> str:
+def track_words(track: Track) -> TrackWords:
+    """What ``track``'s type is called; a type the SDK does not know is named by its number."""
     tt = track.track_type
     if isinstance(tt, TrackType):
-        return _KIND[tt]
-    return "Track" if tt is None else f"Track type {tt}"
+        return _TRACK_WORDS[tt]
+    if tt is None:
+        return _UNTYPED
+    return TrackWords(
+        kind=f"Track type {tt}",
+        track_noun=f"track (type {tt})",
+        segment_noun=f"segment (track type {tt})",
+        type_name=f"type {tt}",
+    )
 
 
 def _seconds(ms: float) -> str:
@@ -88,7 +118,7 @@ def _label(segment: Segment, track: Track) -> str:
         or _text(m, "text")
         or _text(m, "title")
         or _file_name(m.get("url"))
-        or _kind(track)
+        or track_words(track).kind
     )
 
 
@@ -124,7 +154,9 @@ def format_timeline(draft: Draft | None) -> str:
     head = f"Timeline ({len(tracks)} {'track' if len(tracks) == 1 else 'tracks'})"
     if not tracks:
         return head
-    entries = [f"{i}. {_kind(t)}: {_format_segments(t)}" for i, t in enumerate(tracks, 1)]
+    entries = [
+        f"{i}. {track_words(t).kind}: {_format_segments(t)}" for i, t in enumerate(tracks, 1)
+    ]
     return f"{head}: {' '.join(entries)}"
 
 
@@ -203,30 +235,16 @@ def _value(value: Any) -> str:
     return "(none)" if value is None else json.dumps(value, ensure_ascii=False)
 
 
-def _track_noun(track: Track) -> str:
-    tt = track.track_type
-    if isinstance(tt, TrackType):
-        return _TRACK_NOUN[tt]
-    return "track" if tt is None else f"track (type {tt})"
-
-
 def _track_phrase(track: Track) -> str:
     """``BGM track: Lo-fi (0-10s, 35%)``; a one-title text track is ``title: "X" (0-3s)``."""
-    noun = _track_noun(track)
+    noun = track_words(track).track_noun
     if track.track_type == TrackType.TEXT and len(track.segments) == 1:
         noun = "title"
     return f"{noun}: {_format_segments(track)}"
 
 
-def _segment_noun(track: Track) -> str:
-    tt = track.track_type
-    if isinstance(tt, TrackType):
-        return _SEGMENT_NOUN[tt]
-    return "segment" if tt is None else f"segment (track type {tt})"
-
-
 def _track_change_phrases(change: TrackDiff) -> list[str]:
-    noun = _segment_noun(change.after)
+    noun = track_words(change.after).segment_noun
     before_spans = dict(
         zip(map(id, change.before.segments), change.before.segment_spans(), strict=True)
     )
@@ -251,7 +269,7 @@ def _track_change_phrases(change: TrackDiff) -> list[str]:
             parts.append(f"Changed {noun}: {new_text} ({keys})")
     if change.changed_keys:
         keys = ", ".join(change.changed_keys)
-        parts.append(f"Changed {_track_noun(change.after)} {change.index + 1}: {keys}")
+        parts.append(f"Changed {track_words(change.after).track_noun} {change.index + 1}: {keys}")
     return parts
 
 

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from .._version import __version__
+from ..client import NemoClient
+from ..models.render import RenderJob
+from ..models.upload import UploadedFile
 from ..progress import Progress
 from ..timeline import format_timeline
+from ..workflows import GenerateResult
 from . import flows, views
+from .bars import Bars
 from .chat import ChatSession, ProgressNotes, chat_loop, one_message
 from .exits import EXIT_CODES
 from .output import Output, saved
-from .runtime import Settings, Tracker, connect, run
+from .runtime import Settings, Tracker, connect, run, run_with_bars
 
 __all__ = ["cli"]
 
@@ -116,36 +122,21 @@ def generate(
     overwrite: bool,
 ) -> None:
     """Generate a video from PROMPT, export it and download the MP4."""
-    output = Output(json_mode=settings.json)
     tracker = Tracker(target=out, session_id=session_id)
 
-    async def work() -> None:
-        flows.check_target(out, overwrite)
-        async with connect(settings, output) as nemo:
-            with output.bars() as bars:
-                shown: list[str] = []
+    async def make(nemo: NemoClient, bars: Bars) -> GenerateResult:
+        return await nemo.generate_and_export(
+            prompt,
+            out,
+            language=language,
+            aspect=aspect,
+            session=session_id,
+            handler=ProgressNotes(bars.note),
+            on_progress=_phase_bars(bars, tracker),
+            overwrite=overwrite,
+        )
 
-                def on_progress(progress: Progress) -> None:
-                    tracker.session_id = progress.session_id or tracker.session_id
-                    tracker.render_id = progress.render_id or tracker.render_id
-                    step = _STEPS.get(progress.phase)
-                    for earlier in shown:
-                        if earlier != step:
-                            bars.finish(earlier)
-                    shown[:] = [step] if step else []
-                    if step:
-                        bars.update(step, progress.percent)
-
-                result = await nemo.generate_and_export(
-                    prompt,
-                    out,
-                    language=language,
-                    aspect=aspect,
-                    session=session_id,
-                    handler=ProgressNotes(bars.note),
-                    on_progress=on_progress,
-                    overwrite=overwrite,
-                )
+    def report(output: Output, result: GenerateResult) -> None:
         timeline = format_timeline(result.draft)
         doc = {
             "path": str(result.path),
@@ -170,7 +161,27 @@ def generate(
             f"  {timeline}",
         )
 
-    run(settings, output, work, tracker=tracker)
+    run_with_bars(
+        settings, make, report, tracker=tracker, check=lambda: flows.check_target(out, overwrite)
+    )
+
+
+def _phase_bars(bars: Bars, tracker: Tracker) -> Callable[[Progress], None]:
+    """An ``on_progress`` for generate_and_export: one bar per phase, ids into ``tracker``."""
+    shown: list[str] = []
+
+    def on_progress(progress: Progress) -> None:
+        tracker.session_id = progress.session_id or tracker.session_id
+        tracker.render_id = progress.render_id or tracker.render_id
+        step = _STEPS.get(progress.phase)
+        for earlier in shown:
+            if earlier != step:
+                bars.finish(earlier)
+        shown[:] = [step] if step else []
+        if step:
+            bars.update(step, progress.percent)
+
+    return on_progress
 
 
 # ---------------------------------------------------------------- chat
@@ -258,15 +269,14 @@ def sessions_create(settings: Settings, language: str) -> None:
 @click.pass_obj
 def upload(settings: Settings, session_id: str, files: tuple[Path, ...]) -> None:
     """Upload FILES (video, image, audio) into SESSION."""
-    output = Output(json_mode=settings.json)
 
-    async def work() -> None:
-        async with connect(settings, output) as nemo:
-            with output.bars() as bars:
-                uploaded = await flows.upload_files(nemo, session_id, files, bars)
+    async def send(nemo: NemoClient, bars: Bars) -> list[UploadedFile]:
+        return await flows.upload_files(nemo, session_id, files, bars)
+
+    def report(output: Output, uploaded: list[UploadedFile]) -> None:
         output.result(views.uploads_doc(session_id, uploaded), views.uploads_table(uploaded))
 
-    run(settings, output, work)
+    run_with_bars(settings, send, report)
 
 
 @cli.command(epilog=EPILOG)
@@ -321,27 +331,28 @@ def export(
     settings: Settings, session_id: str, out: Path, overwrite: bool, format_: str, quality: str
 ) -> None:
     """Export SESSION's current timeline, wait for the render and download it."""
-    output = Output(json_mode=settings.json)
     tracker = Tracker(target=out, session_id=session_id)
 
-    async def work() -> None:
-        flows.check_target(out, overwrite)
-        async with connect(settings, output) as nemo:
-            with output.bars() as bars:
-                job, path = await flows.export_session(
-                    nemo,
-                    session_id,
-                    out,
-                    bars,
-                    tracker,
-                    overwrite=overwrite,
-                    format=format_,
-                    quality=quality,
-                )
+    async def make(nemo: NemoClient, bars: Bars) -> tuple[RenderJob, Path]:
+        return await flows.export_session(
+            nemo,
+            session_id,
+            out,
+            bars,
+            tracker,
+            overwrite=overwrite,
+            format=format_,
+            quality=quality,
+        )
+
+    def report(output: Output, made: tuple[RenderJob, Path]) -> None:
+        job, path = made
         doc = {"path": str(path), "session_id": session_id, **views.job_doc(job)}
         output.result(doc, saved(path, f" (render {job.id})"))
 
-    run(settings, output, work, tracker=tracker)
+    run_with_bars(
+        settings, make, report, tracker=tracker, check=lambda: flows.check_target(out, overwrite)
+    )
 
 
 @cli.group()
@@ -372,16 +383,14 @@ def renders_pending(settings: Settings) -> None:
 @click.pass_obj
 def renders_wait(settings: Settings, render_id: str, timeout: float | None) -> None:
     """Wait for render ID to finish."""
-    output = Output(json_mode=settings.json)
-    tracker = Tracker(render_id=render_id)
 
-    async def work() -> None:
-        async with connect(settings, output) as nemo:
-            with output.bars() as bars:
-                job = await flows.wait_render(nemo, render_id, bars, timeout=timeout)
+    async def wait(nemo: NemoClient, bars: Bars) -> RenderJob:
+        return await flows.wait_render(nemo, render_id, bars, timeout=timeout)
+
+    def report(output: Output, job: RenderJob) -> None:
         output.result(views.job_doc(job), f"render {job.id} {job.status}")
 
-    run(settings, output, work, tracker=tracker)
+    run_with_bars(settings, wait, report, tracker=Tracker(render_id=render_id))
 
 
 @renders.command("download", epilog=EPILOG)
@@ -391,19 +400,23 @@ def renders_wait(settings: Settings, render_id: str, timeout: float | None) -> N
 @click.pass_obj
 def renders_download(settings: Settings, render_id: str, path: Path, overwrite: bool) -> None:
     """Download render ID to PATH (a directory: the server names the file); resumes."""
-    output = Output(json_mode=settings.json)
     tracker = Tracker(target=path, render_id=render_id)
 
-    async def work() -> None:
-        flows.check_target(path, overwrite, directory_ok=True)
-        async with connect(settings, output) as nemo:
-            with output.bars() as bars:
-                path_saved = await flows.download_render(
-                    nemo, render_id, path, bars, tracker, overwrite=overwrite
-                )
+    async def fetch(nemo: NemoClient, bars: Bars) -> Path:
+        return await flows.download_render(
+            nemo, render_id, path, bars, tracker, overwrite=overwrite
+        )
+
+    def report(output: Output, path_saved: Path) -> None:
         output.result({"path": str(path_saved), "render_id": render_id}, saved(path_saved))
 
-    run(settings, output, work, tracker=tracker)
+    run_with_bars(
+        settings,
+        fetch,
+        report,
+        tracker=tracker,
+        check=lambda: flows.check_target(path, overwrite, directory_ok=True),
+    )
 
 
 @renders.command("cancel", epilog=EPILOG)

@@ -1,7 +1,9 @@
 """What every ``nemo`` command shares: its settings, its client, and how it ends.
 
 :func:`run` drives one command's coroutine with ``asyncio.run`` and turns
-whatever escapes it into an exit code (:mod:`.exits`) and one line on stderr.
+whatever escapes it into an exit code (:mod:`.exits`) and one line on stderr;
+:func:`run_with_bars` adds the connected client and the progress bars that the
+long commands (generate, export, upload, renders wait/download) share.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ import contextlib
 import logging
 import shlex
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import attrs
 import click
@@ -22,11 +24,14 @@ from .. import errors
 from .._logging import logger
 from ..client import NemoClient
 from ..config import ClientConfig
+from .bars import Bars
 from .exits import ExitCode, Failure, describe
 from .output import Output
 from .tokens import TokenCache
 
-__all__ = ["EMBEDDED_EMULATOR", "Settings", "Tracker", "connect", "run"]
+__all__ = ["EMBEDDED_EMULATOR", "Settings", "Tracker", "connect", "run", "run_with_bars"]
+
+_T = TypeVar("_T")
 
 EMBEDDED_EMULATOR: dict[str, Any] = {
     "clip_seconds": 5,
@@ -224,3 +229,30 @@ def run(
             failure = attrs.evolve(failure, message=f"{failure.message} — {_EMPTY_EMULATOR}")
         out.failure(failure)
         raise SystemExit(int(failure.code)) from None
+
+
+def run_with_bars(
+    settings: Settings,
+    step: Callable[[NemoClient, Bars], Awaitable[_T]],
+    report: Callable[[Output, _T], None],
+    *,
+    tracker: Tracker | None = None,
+    check: Callable[[], object] | None = None,
+) -> None:
+    """Run a command whose work is one long ``step`` shown with progress bars.
+
+    ``check()`` runs first, before connecting (a taken target fails at once);
+    ``step(nemo, bars)`` runs on a connected client; ``report(output, result)``
+    prints what it returned. Failures end as :func:`run` ends them.
+    """
+    output = Output(json_mode=settings.json)
+
+    async def work() -> None:
+        if check is not None:
+            check()
+        async with connect(settings, output) as nemo:
+            with output.bars() as bars:
+                result = await step(nemo, bars)
+        report(output, result)
+
+    run(settings, output, work, tracker=tracker)

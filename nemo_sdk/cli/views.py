@@ -9,11 +9,11 @@ from rich.table import Table
 from rich.text import Text
 
 from ..models.credits import Credits
-from ..models.draft import Draft, Track, TrackType
+from ..models.draft import Draft, Track
 from ..models.render import PendingRender, RenderJob
 from ..models.state import SessionState
 from ..models.upload import UploadedFile
-from ..timeline import format_segment, format_timeline
+from ..timeline import format_segment, format_timeline, track_words
 
 __all__ = [
     "credits_doc",
@@ -27,8 +27,6 @@ __all__ = [
     "uploads_table",
 ]
 
-_TYPE_NAMES = {TrackType.VIDEO: "video", TrackType.AUDIO: "audio (BGM)", TrackType.TEXT: "text"}
-
 
 def _add_row(table: Table, *cells: str) -> None:
     # Plain Text: a title or a file name "[Intro]" is content, not rich markup.
@@ -37,10 +35,7 @@ def _add_row(table: Table, *cells: str) -> None:
 
 def track_type_name(track: Track) -> str:
     """``video``, ``audio (BGM)``, ``text``, or ``type <n>`` for types the SDK does not know."""
-    tt = track.track_type
-    if isinstance(tt, TrackType):
-        return _TYPE_NAMES[tt]
-    return "unknown" if tt is None else f"type {tt}"
+    return track_words(track).type_name
 
 
 def _seconds(ms: float) -> float:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from nemo_sdk.models.draft import Draft, Segment, Track
-from nemo_sdk.timeline import DraftDiff, diff_drafts, format_timeline
+from nemo_sdk.timeline import DraftDiff, TrackWords, diff_drafts, format_timeline, track_words
 
 VIDEO: dict[str, Any] = {
     "tt": 0,
@@ -99,6 +99,21 @@ def test_unknown_track_type() -> None:
     assert format_timeline(draft({"tt": 42, "sg": [{"d": 1000}]})) == (
         "Timeline (1 track): 1. Track type 42: Track type 42 (0-1s)"
     )
+
+
+@pytest.mark.parametrize(
+    ("tt", "words"),
+    [
+        (0, TrackWords("Video", "video track", "video clip", "video")),
+        (1, TrackWords("BGM", "BGM track", "BGM", "audio (BGM)")),
+        (7, TrackWords("Title", "title track", "title", "text")),
+        (None, TrackWords("Track", "track", "segment", "unknown")),
+        (42, TrackWords("Track type 42", "track (type 42)", "segment (track type 42)", "type 42")),
+    ],
+)
+def test_track_words(tt: int | None, words: TrackWords) -> None:
+    # The timeline, the change summaries and the CLI's table all read this one table.
+    assert track_words(Track.model_validate({"tt": tt})) == words
 
 
 # ---- diffs -----------------------------------------------------------------------------
