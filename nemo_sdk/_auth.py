@@ -13,6 +13,9 @@ from .config import load_or_create_client_id, write_client_id
 if TYPE_CHECKING:
     from .models.session import AnonymousToken
 
+Fetch = Callable[[], Awaitable["AnonymousToken"]]
+"""Gets a new anonymous token (``POST /api/auth/anonymous-token``)."""
+
 
 class ClientIdStore:
     """The ``X-Client-Id``: configured, else persisted on disk, made on first use."""
@@ -46,12 +49,16 @@ class TokenManager:
 
     ``refresh`` is single-flight: when fifty requests see 1001 at once, the first
     fetches a new token and the other forty-nine find it already replaced.
+
+    ``with_options`` copies of a client share its manager (one token, one lock) and
+    pass their own ``fetch`` to ``get`` and ``refresh``, so that a fetch a copy
+    triggers runs under that copy's timeouts and retries.
     """
 
     def __init__(
         self,
         token: str | None,
-        fetch: Callable[[], Awaitable[AnonymousToken]],
+        fetch: Fetch,
         *,
         can_refresh: bool,
     ) -> None:
@@ -70,22 +77,30 @@ class TokenManager:
         """The token in use, if any (never logged, never in a repr)."""
         return self._token
 
-    async def get(self) -> tuple[str, int]:
+    async def get(self, fetch: Fetch | None = None) -> tuple[str, int]:
         """The token and its generation, fetching an anonymous one on first use."""
         if self._token is not None:
             return self._token, self.generation
-        await self.refresh(self.generation)
+        await self.refresh(self.generation, fetch)
         assert self._token is not None
         return self._token, self.generation
 
-    async def refresh(self, seen_generation: int) -> str:
-        """Get a new anonymous token, unless another caller got one since ``seen_generation``."""
+    async def refresh(self, seen_generation: int, fetch: Fetch | None = None) -> str:
+        """Get a new anonymous token, unless another caller got one since ``seen_generation``.
+
+        ``fetch`` (default: the one given at construction) is the caller's own.
+        """
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
             if self._token is not None and self.generation != seen_generation:
                 return self._token
-            answer = await self._fetch()
+            # Shared by copies with different settings, the fetch runs under the settings
+            # of the caller that got the lock first: that caller's request is the one
+            # blocked on it, so its budget is the one being spent. Callers queued behind
+            # it wait on the lock unbounded by their own timeouts; should the fetch fail,
+            # the next one in line fetches again under its own settings.
+            answer = await (fetch or self._fetch)()
             self.info = answer
             self.generation += 1
             self._token = answer.token

@@ -35,8 +35,12 @@ async def recover(
     settings: ChatSettings,
     elapsed: float,
     sleep: SleepNoting,
+    cause: BaseException | None = None,
 ) -> ChatReply:
-    """Watch the session's draft after a broken stream; see the module docstring."""
+    """Watch the session's draft after a broken stream; see the module docstring.
+
+    ``cause``: the error that lost the stream, if one did; ``StreamInterrupted`` chains it.
+    """
     logger.info("chat stream for %s ended early: %s; watching the state", session_id, reason)
     wait = settings.drop_wait
     waited = 0.0
@@ -68,7 +72,7 @@ async def recover(
         session_id=session_id,
         received=received.events,
         text=received.text(),
-    )
+    ) from cause
 
 
 __all__ = ["SleepNoting", "recover"]

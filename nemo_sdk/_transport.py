@@ -23,7 +23,7 @@ from yarl import URL
 from . import _envelope, errors
 from ._auth import ClientIdStore, TokenManager
 from ._deadlines import Deadlines
-from ._logging import logger
+from ._logging import logger, redact
 from ._retry import Sleep, with_retries
 from ._version import __version__
 from .config import ClientConfig, Timeouts
@@ -68,6 +68,22 @@ def client_timeout(timeouts: Timeouts, *, stream: bool = False) -> aiohttp.Clien
     )
 
 
+_CAUSE_CHARS = 200
+
+
+def describe_cause(exc: BaseException) -> str:
+    """``Type: text`` of a low-level error for a message: redacted, and cut when long.
+
+    aiohttp quotes what it could not parse ("Bad status line" with the whole garbage
+    answer), which can run to kilobytes; the full text stays on ``__cause__``.
+    """
+    # Redacted before it is cut, so that a cut cannot split a token out of the pattern.
+    text = redact(str(exc))
+    if len(text) > _CAUSE_CHARS:
+        text = f"{text[:_CAUSE_CHARS]}… [{len(text)} chars in all]"
+    return f"{type(exc).__name__}: {text}"
+
+
 @contextlib.contextmanager
 def translate_errors(what: str) -> Iterator[None]:
     """aiohttp's exceptions as ours, so callers only ever see ``NemoError``."""
@@ -76,7 +92,7 @@ def translate_errors(what: str) -> Iterator[None]:
     except asyncio.TimeoutError as exc:
         raise errors.APITimeoutError(f"{what}: timed out") from exc
     except aiohttp.ClientError as exc:
-        raise errors.APIConnectionError(f"{what}: {type(exc).__name__}: {exc}") from exc
+        raise errors.APIConnectionError(f"{what}: {describe_cause(exc)}") from exc
 
 
 class _Pool:
@@ -123,6 +139,8 @@ class Transport:
         self.client_ids: ClientIdStore
         if _shared is not None:
             self._pool = _shared._pool
+            # One token manager for all copies (one fetch at a time); each passes its own
+            # ``fetch_anonymous_token`` so that a fetch it triggers uses its settings.
             self.tokens = _shared.tokens
             self.client_ids = _shared.client_ids
         else:
@@ -196,7 +214,7 @@ class Transport:
         tokens = self.tokens
         token = tokens.current
         if token is None:  # only the first request of an anonymous client waits here
-            return await tokens.get()
+            return await tokens.get(self.fetch_anonymous_token)
         return token, tokens.generation
 
     async def _renew_client_id(self) -> None:
@@ -231,12 +249,12 @@ class Transport:
             return await send(self._api_headers(headers, token))
 
         async def reauth() -> None:
-            await self.tokens.refresh(token_generation)
+            await self.tokens.refresh(token_generation, self.fetch_anonymous_token)
 
         if authenticated and self.tokens.current is None:
             # Fetch the token outside the retry loop: the token call has its own rules,
             # and its failures must not be retried a second time as this request's.
-            await self.tokens.get()
+            await self.tokens.get(self.fetch_anonymous_token)
         return await with_retries(
             attempt,
             idempotent=method in _IDEMPOTENT if idempotent is None else idempotent,
@@ -277,7 +295,7 @@ class Transport:
         if authenticated and self.tokens.current is None:
             # Fetch the token outside the retry loop: the token call has its own rules,
             # and its failures must not be retried a second time as this request's.
-            await self.tokens.get()
+            await self.tokens.get(self.fetch_anonymous_token)
         # The first attempt runs here, not under ``with_retries``: nearly every call
         # succeeds at once, and each layer of coroutines costs on every call.
         try:
@@ -409,7 +427,8 @@ class _Call:
         self.generation = 0  # of the token the last attempt sent, for a single-flight renewal
 
     async def reauth(self) -> None:
-        await self.transport.tokens.refresh(self.generation)
+        t = self.transport
+        await t.tokens.refresh(self.generation, t.fetch_anonymous_token)
 
     async def __call__(self) -> dict[str, Any]:
         t = self.transport
@@ -417,7 +436,7 @@ class _Call:
         if self.authenticated:
             token = t.tokens.current
             if token is None:
-                token, self.generation = await t.tokens.get()
+                token, self.generation = await t.tokens.get(t.fetch_anonymous_token)
             else:  # no await: this runs on every call
                 self.generation = t.tokens.generation
         hdrs = t._api_headers(self.headers, token)  # a path is always on the API's origin
@@ -447,7 +466,7 @@ class _Call:
         except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
             if isinstance(exc, asyncio.TimeoutError) or (watch is not None and watch.timed_out()):
                 raise errors.APITimeoutError(f"{self._what()}: timed out") from exc
-            raise errors.APIConnectionError(f"{self._what()}: {type(exc).__name__}: {exc}") from exc
+            raise errors.APIConnectionError(f"{self._what()}: {describe_cause(exc)}") from exc
         finally:
             if watch is not None:
                 t._deadlines.finish(watch)

@@ -153,6 +153,18 @@ async def _drop(
     return resp
 
 
+def _not_http(request: web.Request, fault: Fault) -> web.Response:
+    # Bytes straight onto the socket where a status line belongs, then hang up: what a
+    # confused proxy or a non-HTTP service on the port sends.
+    raw = fault.params.get("body", b"<html>\x00 upstream says no")
+    transport = request.transport
+    if transport is not None:
+        transport.write(raw if isinstance(raw, bytes) else str(raw).encode())
+        transport.close()
+    # aiohttp's attempt to send this one meets the closed transport and gives up quietly.
+    return web.Response(status=502)
+
+
 def _body_of(response: web.StreamResponse) -> bytes:
     body = response.body if isinstance(response, web.Response) else None
     return bytes(body) if isinstance(body, bytes | bytearray | memoryview) else b""
@@ -216,6 +228,8 @@ def make_middleware(origin: str) -> Middleware:
                 after = fault
             elif fault.kind == "drop":
                 return await _drop(request)
+            elif fault.kind == "garbage" and fault.params.get("raw"):
+                return _not_http(request, fault)
             elif fault.kind not in ("truncate", "endless"):
                 planned = _fault_response(fault)
                 if planned is not None:
@@ -251,8 +265,9 @@ _NON_STREAM_KINDS = frozenset(
 
 
 def _not_mid_stream(fault: Fault) -> bool:
-    # ``mid_stream`` faults are the chat route's to carry out, once its stream runs.
-    return not fault.params.get("mid_stream")
+    # ``mid_stream`` and ``after_accept`` faults are the chat route's to carry out, once
+    # it has taken the message.
+    return not fault.params.get("mid_stream") and not fault.params.get("after_accept")
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:

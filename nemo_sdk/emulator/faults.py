@@ -17,13 +17,18 @@ Kinds beyond the API's own errors, for hostile-server tests:
 * ``slow``: wait ``delay`` seconds before the handler runs; with ``after_apply=True``,
   after it (the server acted, its answer is late; JSON routes only).
 * ``garbage``: a non-JSON body; with ``body=``, that body instead (bytes as they are,
-  anything else as JSON: an answer of the right envelope and the wrong shape).
+  anything else as JSON: an answer of the right envelope and the wrong shape). With
+  ``raw=True``, not HTTP at all: ``body`` (or a short default) goes onto the socket
+  where the status line belongs, and the connection closes.
 * ``lie``: a ``Content-Length`` that lies by ``delta`` bytes (default ``+64``:
   it promises more than the body; negative: less, and the whole body is still
   written after the short promise). JSON routes and downloads.
 * ``redirect``: answer ``status`` (302) with ``Location: <location>``.
 * ``endless``: ``chat`` only: keep-alives every ``every`` seconds (0.01) until the
   client leaves (or ``limit`` seconds, 30), nothing else.
+* ``slow`` with ``after_accept=True`` on ``chat``: the message is taken, then the
+  stream's headers come ``delay`` seconds late; the turn is carried out even if the
+  client gave up waiting meanwhile (as the service does once it has the message).
 * ``1001`` with ``mid_stream=True`` on ``chat``: the stream starts, the edit is
   applied, then the token expires and the stream carries a ``code 1001`` event
   and ends.

@@ -10,8 +10,11 @@ more every ``heartbeat_every`` seconds while the agent works.
 Faults on ``chat``: ``drop`` cuts the stream mid-event after the edit is
 applied (the edit stays, as on the real service); ``drop`` with
 ``before_apply=True`` cuts it before, and the turn is abandoned (credits
-refunded). Every turn is recorded (:func:`turns`), with whether the client
-went away before the end.
+refunded); ``slow`` with ``after_accept=True`` takes the message, then sends
+the stream's headers ``delay`` seconds late and carries the turn out even if
+the client has given up. Every turn is recorded (:func:`turns`), with whether
+the client went away before the end; a client that leaves is normal and only
+logged at debug level.
 
 Generated media are written to ``<data_dir>/media`` and served, without
 authentication, at ``<emu.url>/media/<name>`` (:func:`media_path` maps such a
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import time
 import uuid
@@ -41,6 +45,7 @@ if TYPE_CHECKING:
     from .server import Emulator
 
 _MEDIA_NAME = re.compile(r"[A-Za-z0-9_\-]+\.(mp4|m4a)")
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -93,8 +98,24 @@ class _Writer:
             return
         try:
             await self.response.write(block)
-        except (ConnectionResetError, RuntimeError):  # RuntimeError: writing after EOF
-            self.turn.disconnected = True
+        except (ConnectionError, RuntimeError):  # RuntimeError: writing after EOF
+            self.gone()
+
+    async def end(self) -> None:
+        """End the stream; a client already gone needs no end."""
+        if self.turn.disconnected:
+            return
+        try:
+            await self.response.write_eof()
+        except (ConnectionError, RuntimeError):
+            self.gone()
+
+    def gone(self) -> None:
+        # Clients leave mid-stream all the time (a caller breaks out, a process exits):
+        # worth a debug line, never a traceback.
+        if not self.turn.disconnected:
+            _log.debug("chat client for %s left mid-stream", self.turn.session_id)
+        self.turn.disconnected = True
 
     async def event(self, obj: dict[str, Any]) -> None:
         await self.raw(b"data: " + json.dumps(obj).encode() + b"\n\n")
@@ -171,7 +192,14 @@ def _cost(emu: Emulator, session: Session, intent: agent.Intent) -> int:
 async def run_sse(request: web.Request) -> web.StreamResponse:
     emu = emulator_of(request)
     token, user = require_token(request, "write")
-    sid, message = _message_of(await read_json(request))
+    try:
+        body = await read_json(request)
+    except ConnectionError:
+        # Gone before its message was read (e.g. it timed out while a ``slow`` fault
+        # held the request): nothing was taken, nothing to do.
+        _log.debug("chat client left before its message was read")
+        return web.Response(status=499)
+    sid, message = _message_of(body)
     session = emu.store.session_of(token.user_id, sid)
     if session is None:
         raise fail(1002, "session not found")
@@ -182,6 +210,7 @@ async def run_sse(request: web.Request) -> web.StreamResponse:
     drop = emu.faults.take("chat", frozenset({"drop"}))
     endless = emu.faults.take("chat", frozenset({"endless"}))
     expire = emu.faults.take("chat", frozenset({"1001"}), match=_mid_stream)
+    late = emu.faults.take("chat", frozenset({"slow"}), match=_after_accept)
     session.messages.append(message)
     turn = ChatTurn(sid, message, intent.tool)
     turns(emu).append(turn)
@@ -189,8 +218,13 @@ async def run_sse(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
     )
-    await response.prepare(request)
     out = _Writer(response, turn, emu.knobs.sse_delay, emu.knobs.heartbeat_every)
+    if late is not None:
+        await asyncio.sleep(float(late.params.get("delay", 1.0)))
+    try:
+        await response.prepare(request)
+    except ConnectionError:
+        out.gone()  # the message was taken: the turn goes on, its writes are no-ops
     shape = _Shape(emu.knobs.event_shape == "flat")
     try:
         await _keepalive(out, shape)
@@ -204,19 +238,22 @@ async def run_sse(request: web.Request) -> web.StreamResponse:
                 await _tool_turn(emu, session, user, intent, cost, out, shape, "after")
             emu.store.expire(token.value)
             await out.event({"code": 1001, "message": "token expired or invalid"})
-            await response.write_eof()
+            await out.end()
             turn.completed = not turn.disconnected
             return response
         if intent.tool is None:
             await _say(out, shape, agent.answer(message), drop is not None)
             if drop is not None:
-                return await _cut(request, response, turn)
+                return await _cut(request, out)
         else:
             cut = None if drop is None else "before" if drop.params.get("before_apply") else "after"
             if not await _tool_turn(emu, session, user, intent, cost, out, shape, cut):
-                return await _cut(request, response, turn)
-        await response.write_eof()
-    except (ConnectionResetError, asyncio.CancelledError):
+                return await _cut(request, out)
+        await out.end()
+    except ConnectionError:  # a write outside ``_Writer``: the client left all the same
+        out.gone()
+        return response
+    except asyncio.CancelledError:
         turn.disconnected = True
         raise
     turn.completed = not turn.disconnected
@@ -338,6 +375,10 @@ def _mid_stream(fault: Fault) -> bool:
     return bool(fault.params.get("mid_stream"))
 
 
+def _after_accept(fault: Fault) -> bool:
+    return bool(fault.params.get("after_accept"))
+
+
 async def _endless(
     request: web.Request, out: _Writer, shape: _Shape, fault: Fault
 ) -> web.StreamResponse:
@@ -356,15 +397,13 @@ async def _endless(
     return out.response
 
 
-async def _cut(
-    request: web.Request, response: web.StreamResponse, turn: ChatTurn
-) -> web.StreamResponse:
+async def _cut(request: web.Request, out: _Writer) -> web.StreamResponse:
     """The ``drop`` fault: half an event, then the connection closes without the stream's end."""
-    turn.dropped = True
-    await response.write(b'data: {"content": {"parts": [{"te')
+    out.turn.dropped = True
+    await out.raw(b'data: {"content": {"parts": [{"te')
     if request.transport is not None:
         request.transport.close()
-    return response
+    return out.response
 
 
 async def media(request: web.Request) -> web.StreamResponse:

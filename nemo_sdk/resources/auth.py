@@ -15,13 +15,13 @@ class Auth(Resource):
         ``POST /api/auth/anonymous-token`` (100 free credits, 7-day expiry).
         """
         tokens = self._transport.tokens
-        await tokens.refresh(tokens.generation)
+        await tokens.refresh(tokens.generation, self._transport.fetch_anonymous_token)
         assert tokens.info is not None
         return tokens.info
 
     async def ensure_token(self) -> None:
         """Get an anonymous token now if the client has none yet."""
-        await self._transport.tokens.get()
+        await self._transport.tokens.get(self._transport.fetch_anonymous_token)
 
     @property
     def user_id(self) -> str | None:

@@ -6,7 +6,9 @@ Every stream rule of API.md "POST /run_sse" lives here:
   (about 30% of edits) can be summarised from the draft's diff afterwards;
 * a stream that drops (not a clean close), carries only heartbeats for
   ``heartbeat_timeout`` or runs past ``overall_cap`` is recovered by reading the
-  state (``_chat_recovery``), never by sending the message again;
+  state (``_chat_recovery``), never by sending the message again; so is a turn
+  whose stream never started once the message may have reached the server (no
+  answer before the read timeout, a connection cut before the headers);
 * ``on_still_working`` fires every ``still_working_every`` seconds of the turn.
 """
 
@@ -38,6 +40,16 @@ from .state import StateResource
 APP_NAME = "nemo_agent"
 
 
+def _surely_unsent(exc: errors.APIConnectionError) -> bool:
+    """True if the request failed before a byte of it was sent (no connection was made).
+
+    aiohttp writes the request only once it holds a connection; a connect timeout
+    (which also covers waiting for a free one in the pool) or a refused connection
+    comes before that. Any later failure may come after the server took the message.
+    """
+    return isinstance(exc.__cause__, aiohttp.ConnectionTimeoutError | aiohttp.ClientConnectorError)
+
+
 def request_body(session_id: str, text: str) -> dict[str, Any]:
     """The ``/run_sse`` body, exactly as API.md gives it (snake_case)."""
     return {
@@ -53,8 +65,9 @@ class ChatStream:
 
     Entering sends the message (after reading the draft); leaving closes the
     connection, even mid-stream. Once the iteration ends, :attr:`reply` holds
-    the turn's :class:`ChatReply`. If the stream dropped and the draft did not
-    change while the state was watched, the iteration raises ``StreamInterrupted``.
+    the turn's :class:`ChatReply`. If the stream dropped (or never started after
+    the message went out) and the draft did not change while the state was watched,
+    the iteration raises ``StreamInterrupted``.
     """
 
     def __init__(
@@ -78,6 +91,7 @@ class ChatStream:
         self._stack = contextlib.AsyncExitStack()
         self._response: aiohttp.ClientResponse | None = None
         self._iterator: AsyncGenerator[ChatEvent, None] | None = None
+        self._lost: errors.APIConnectionError | None = None  # the stream never started
         self._before: Draft | None = None
         self._started = 0.0
         self._notice_at = settings.still_working_every  # seconds into the turn
@@ -98,19 +112,30 @@ class ChatStream:
     async def __aenter__(self) -> ChatStream:
         # The draft before the message: the no-text and drop rules diff against it.
         self._before = (await self._state.get(self.session_id)).draft
-        self._response = await self._stack.enter_async_context(
-            self._transport.stream(
-                "POST",
-                "/run_sse",
-                json=request_body(self.session_id, self._text),
-                headers={"Accept": "text/event-stream"},
-                # Once the server accepted the message, sending it again would apply the
-                # edit twice and charge twice: only the pre-stream rules (429, 1001) retry.
-                idempotent=False,
-                expect_content_type="text/event-stream",
-            )
-        )
+        # The server's work may start as soon as the request is out, so the turn's clock
+        # (still-working notices, cap, recovery) starts here, not at the first byte.
         self._started = asyncio.get_running_loop().time()
+        try:
+            self._response = await self._stack.enter_async_context(
+                self._transport.stream(
+                    "POST",
+                    "/run_sse",
+                    json=request_body(self.session_id, self._text),
+                    headers={"Accept": "text/event-stream"},
+                    # Once the server accepted the message, sending it again would apply
+                    # the edit twice and charge twice: only the pre-stream rules (429,
+                    # 1001) retry.
+                    idempotent=False,
+                    expect_content_type="text/event-stream",
+                )
+            )
+        except errors.APIConnectionError as exc:
+            if _surely_unsent(exc):
+                raise type(exc)(f"{exc}; the message was not sent") from exc
+            # No answer, or a broken one, after the message went out: the service may be
+            # working on it, so this is a lost stream like any other (API.md "POST
+            # /run_sse"): the iteration watches the state, and nothing is re-sent.
+            self._lost = exc
         return self
 
     async def __aexit__(
@@ -126,20 +151,26 @@ class ChatStream:
             await self._stack.aclose()
 
     def __aiter__(self) -> AsyncIterator[ChatEvent]:
-        if self._response is None:
+        if self._response is None and self._lost is None:
             raise RuntimeError("use `async with nemo.chat.stream(...) as events` first")
         if self._iterator is not None:
             raise RuntimeError("a chat stream can be iterated only once")
         self._iterator = self._events(self._response)
         return self._iterator
 
-    async def _events(self, response: aiohttp.ClientResponse) -> AsyncGenerator[ChatEvent, None]:
+    async def _events(
+        self, response: aiohttp.ClientResponse | None
+    ) -> AsyncGenerator[ChatEvent, None]:
         settings = self._settings
         loop = asyncio.get_running_loop()
         decoder = SSEDecoder()
         last_activity = self._started  # the last event that was not a heartbeat
         reason: str | None = None
+        cause: BaseException | None = self._lost
+        if self._lost is not None:
+            reason = f"it never started: {self._lost}"
         while reason is None:
+            assert response is not None
             now = loop.time()
             wake = min(
                 self._started + self._notice_at,
@@ -156,6 +187,7 @@ class ChatStream:
                 # A drop (or the idle timeout), not a clean close: the server may still
                 # be applying the edit, so the state tells what happened.
                 reason = f"the stream broke ({exc})"
+                cause = exc
                 break
             if chunk == b"":
                 decoder.flush()
@@ -180,7 +212,8 @@ class ChatStream:
         if reason is None:
             reply = await self._finish()
         else:
-            response.close()  # nothing more will be read; free the connection while we wait
+            if response is not None:
+                response.close()  # nothing more will be read; free the connection meanwhile
             reply = await recover(
                 self._state,
                 self.session_id,
@@ -190,6 +223,7 @@ class ChatStream:
                 settings=settings,
                 elapsed=loop.time() - self._started,
                 sleep=self._sleep_noting,
+                cause=cause,
             )
         self._reply = reply
         await dispatch_end(self._handlers, reply)

@@ -23,6 +23,7 @@ from nemo_sdk import (
     RenderTimeout,
     ServerError,
     SessionNotFoundError,
+    StreamInterrupted,
 )
 
 OPS: tuple[str, ...] = (
@@ -197,7 +198,9 @@ def _chat() -> dict[str, Expect]:
         1, "edit kept, message not re-sent; the state read renews the token", token=1
     )
     cases["drop"] = ok(1, "not re-sent: the state confirms the edit (interrupted reply)")
-    cases["slow"] = err(APITimeoutError, 1, "no answer before the timeout: not re-sent")
+    cases["slow"] = err(
+        StreamInterrupted, 1, "no answer before the timeout: the state is watched, not re-sent"
+    )
     out = {}
     for kind, expect in cases.items():
         out[kind] = Expect(

@@ -1,0 +1,81 @@
+"""A chat turn whose stream never started: API.md's drop rules, not a bare timeout.
+
+Once ``POST /run_sse`` has been sent, the service may be working on the message
+even if no answer came before the timeout; API.md says what to do when a chat
+stream is lost: watch the state, never send the message again.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from nemo_sdk import APIConnectionError, APITimeoutError, ChatSettings, StreamInterrupted, Timeouts
+from nemo_sdk.emulator.routes_chat import turns
+from nemo_sdk.resources.chat import _surely_unsent
+
+from .conftest import FakeSleep, Rig
+
+# The stream's first byte may take 0.1 s; the emulator's ``slow`` fault waits longer
+# before it takes the message (and then applies it, as the service does).
+NO_FIRST_BYTE = Timeouts(connect=2.0, read=0.1, total=5.0)
+EDIT = "add a title 'Late' for 2 s"
+
+
+async def test_no_first_byte_then_the_edit_lands_recovers_from_the_state(rig: Rig) -> None:
+    watch = ChatSettings(drop_wait=0.05, poll_interval=0.05, unchanged_reads=20)
+    async with rig(chat=watch, real_sleep=True) as (emu, nemo, sid):
+        emu.faults.add("chat", "slow", delay=0.3, after_accept=True)
+        quick = nemo.with_options(timeout=NO_FIRST_BYTE)
+        reply = await quick.chat.send(sid, EDIT)
+        assert reply.interrupted and reply.draft_changed
+        assert reply.summary is not None and "Late" in reply.summary
+        assert emu.count("chat") == 1, "the message must never be sent twice"
+        assert len(turns(emu)) == 1
+        assert emu.store.sessions[sid].applied_edits == 1
+
+
+async def test_no_first_byte_and_no_change_raises_stream_interrupted(
+    rig: Rig, fake_sleep: FakeSleep
+) -> None:
+    documented = ChatSettings(drop_wait=30.0, poll_interval=60.0, unchanged_reads=3)
+    async with rig(chat=documented) as (emu, nemo, sid):
+        emu.faults.add("chat", "slow", delay=0.4, after_accept=True)
+        quick = nemo.with_options(timeout=NO_FIRST_BYTE)
+        state_reads = emu.count("state")
+        with pytest.raises(StreamInterrupted, match="not re-sent") as info:
+            await quick.chat.send(sid, EDIT)
+        assert info.value.session_id == sid
+        assert isinstance(info.value.__cause__, APITimeoutError)
+        # Waited as API.md says (30 s, then every 60 s), reading the state each time.
+        assert fake_sleep.total == 30.0 + 60.0 + 60.0
+        assert emu.count("state") - state_reads == 1 + 3  # the draft before, then 3 reads
+        assert emu.count("chat") == 1
+
+
+async def test_a_stream_user_gets_the_recovery_when_iterating(rig: Rig) -> None:
+    watch = ChatSettings(drop_wait=0.05, poll_interval=0.05, unchanged_reads=20)
+    async with rig(chat=watch, real_sleep=True) as (emu, nemo, sid):
+        emu.faults.add("chat", "slow", delay=0.3, after_accept=True)
+        quick = nemo.with_options(timeout=NO_FIRST_BYTE)
+        async with quick.chat.stream(sid, EDIT) as events:
+            received = [event async for event in events]
+        assert received == []
+        assert events.reply.interrupted and events.reply.draft_changed
+        assert emu.count("chat") == 1
+
+
+def test_only_a_failure_to_connect_proves_the_message_was_not_sent() -> None:
+    key = aiohttp.client_reqrep.ConnectionKey("h", 1, False, True, None, None, None)
+
+    def lost(cause: BaseException) -> APIConnectionError:
+        exc = APIConnectionError("POST /run_sse")
+        exc.__cause__ = cause
+        return exc
+
+    assert _surely_unsent(lost(aiohttp.ConnectionTimeoutError()))
+    assert _surely_unsent(lost(aiohttp.ClientConnectorError(key, OSError(111, "refused"))))
+    # Read timeouts and broken answers: the server may have taken the message.
+    assert not _surely_unsent(lost(aiohttp.SocketTimeoutError()))
+    assert not _surely_unsent(lost(aiohttp.ServerDisconnectedError()))
+    assert not _surely_unsent(lost(aiohttp.ClientOSError(104, "reset")))
