@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck check bench docs clean
+.PHONY: demo test lint typecheck check bench bench-load docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,22 @@ typecheck: $(STAMP)
 
 check: test lint typecheck
 
-bench: $(STAMP)
+# The benchmarks compare against peers (openai-python, httpx, curl) in the same run.
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/overhead.py
+	$(BIN)/python benchmarks/sse_decode.py
+	$(BIN)/python benchmarks/transfer.py
+	$(BIN)/python benchmarks/render.py
+
+# 200 concurrent generate-and-export flows against an emulator in another process (minutes).
+bench-load: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/load.py --flows 200
 
 # The docs site (mkdocs.yml): every warning is an error; builds offline.
 docs: $(STAMP)
