@@ -8,9 +8,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import load_or_create_client_id, write_client_id
+from . import errors
+from .config import ClientConfig, load_or_create_client_id, write_client_id
 
 if TYPE_CHECKING:
+    from ._token_cache import TokenCache
     from .models.session import AnonymousToken
 
 Fetch = Callable[[], Awaitable["AnonymousToken"]]
@@ -53,6 +55,10 @@ class TokenManager:
     ``with_options`` copies of a client share its manager (one token, one lock) and
     pass their own ``fetch`` to ``get`` and ``refresh``, so that a fetch a copy
     triggers runs under that copy's timeouts and retries.
+
+    With a ``cache`` (the ``token_cache`` option), the first token is the one kept
+    under ``cache_key`` (the API URL) when it is still live; every token fetched is
+    kept there, and a token being replaced is dropped from it first.
     """
 
     def __init__(
@@ -61,10 +67,16 @@ class TokenManager:
         fetch: Fetch,
         *,
         can_refresh: bool,
+        cache: TokenCache | None = None,
+        cache_key: str = "",
     ) -> None:
         self._token = token
         self._fetch = fetch
         self.can_refresh = can_refresh
+        # Read once, on first use: later renewals follow the 1001 rule, never the file.
+        self._cache = cache
+        self._cache_key = cache_key
+        self._cache_read = cache is None or token is not None
         self.user_id: str | None = None
         self.info: AnonymousToken | None = None
         # Bumped on every new token, so a refresh can tell whether someone else already
@@ -78,9 +90,13 @@ class TokenManager:
         return self._token
 
     async def get(self, fetch: Fetch | None = None) -> tuple[str, int]:
-        """The token and its generation, fetching an anonymous one on first use."""
+        """The token and its generation: on first use the cached one, else a new anonymous one."""
         if self._token is not None:
             return self._token, self.generation
+        if not self._cache_read:
+            self._adopt_cached()
+            if self._token is not None:
+                return self._token, self.generation
         await self.refresh(self.generation, fetch)
         assert self._token is not None
         return self._token, self.generation
@@ -100,13 +116,78 @@ class TokenManager:
             # blocked on it, so its budget is the one being spent. Callers queued behind
             # it wait on the lock unbounded by their own timeouts; should the fetch fail,
             # the next one in line fetches again under its own settings.
+            self._cache_read = True  # what the file held is being replaced: never read it now
+            if self._cache is not None and self._token is not None:
+                # The service refused this token (or a new one was asked for): a kept
+                # copy would only be refused again in the next run.
+                self._cache.forget(self._cache_key, self._token)
             answer = await (fetch or self._fetch)()
             self.info = answer
             self.generation += 1
             self._token = answer.token
             self.user_id = answer.user_id or self.user_id
+            if self._cache is not None:
+                self._cache.save(self._cache_key, answer)
             return self._token
+
+    def _adopt_cached(self) -> None:
+        """Take the live token the cache keeps for this API, if any (no await: one reader)."""
+        self._cache_read = True
+        assert self._cache is not None
+        kept = self._cache.load_entry(self._cache_key)
+        if kept is None:
+            return
+        self.generation += 1
+        self._token = kept.token
+        self.user_id = kept.user_id or self.user_id
 
     def __repr__(self) -> str:
         state = "set" if self._token else "unset"
         return f"TokenManager(token=<{state}>, user_id={self.user_id!r})"
+
+
+def explain_token_limit(exc: errors.RateLimitError, config: ClientConfig) -> errors.RateLimitError:
+    """The token call's 429, saying which limit was reached and what to do (API.md)."""
+    when = f"; it frees in {_duration(exc.retry_after)}" if exc.retry_after else ""
+    if exc.limit == "per_client":
+        if config.token_cache is None:
+            remedy = (
+                "pass the token got earlier (token=... or NEMO_TOKEN), or turn on the token "
+                "cache (token_cache=True or NEMO_TOKEN_CACHE=1) so that each run reuses the "
+                "token the first one got"
+            )
+        else:
+            remedy = (
+                f"the token cache ({config.token_cache}) holds no live token for this API "
+                "(removed, or the token was got by another program): pass the token got "
+                "earlier (token=... or NEMO_TOKEN)"
+            )
+        hint = (
+            "per-client limit: this client id already got its one anonymous token of the "
+            f"7 days{when} — {remedy}"
+        )
+    elif exc.limit == "per_ip":
+        hint = (
+            "per-IP limit: this IP address got its anonymous tokens of the 7 days (v1.9: "
+            f"10){when} — reuse the token got earlier (token=..., NEMO_TOKEN, or "
+            "token_cache=True), or use a registered token (NEMO_TOKEN)"
+        )
+    else:
+        return exc
+    return errors.RateLimitError(
+        f"{exc.message} — {hint}",
+        retry_after=exc.retry_after,
+        limit=exc.limit,
+        status=exc.status,
+        code=exc.code,
+        request_id=exc.request_id,
+        body=exc.body,
+    )
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:.1f} days"
+    if seconds >= 2 * 3600:
+        return f"{seconds / 3600:.1f} hours"
+    return f"{seconds:.0f} s"

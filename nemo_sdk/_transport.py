@@ -21,7 +21,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from . import _envelope, errors
-from ._auth import ClientIdStore, TokenManager
+from ._auth import ClientIdStore, TokenManager, explain_token_limit
 from ._deadlines import Deadlines
 from ._logging import logger, redact
 from ._retry import Sleep, with_retries
@@ -150,6 +150,7 @@ class Transport:
                 config.token,
                 self.fetch_anonymous_token,
                 can_refresh=config.allow_anonymous_reauth,
+                **_token_cache_of(config),
             )
         self._base = config.api_url
         self._fixed_urls: dict[str, URL] = {}
@@ -387,14 +388,29 @@ class Transport:
         # ``from nemo_sdk import NemoClient`` does not pay for pydantic's machinery.
         from .models.session import AnonymousToken
 
-        doc = await self.request(
-            "POST", "/api/auth/anonymous-token", authenticated=False, idempotent=False
-        )
+        try:
+            doc = await self.request(
+                "POST", "/api/auth/anonymous-token", authenticated=False, idempotent=False
+            )
+        except errors.RateLimitError as exc:
+            raise explain_token_limit(exc, self.config) from exc
         with _envelope.reading("token"):
             return AnonymousToken.model_validate(_envelope.data_of(doc))
 
     def __repr__(self) -> str:
         return f"Transport(api_url={str(self._base)!r}, closed={self.closed})"
+
+
+def _token_cache_of(config: ClientConfig) -> dict[str, Any]:
+    """The token manager's cache arguments: none unless the option is on and no token was given."""
+    # A token the user supplied is theirs to keep: it is never written, and a kept
+    # anonymous one must not replace it.
+    if config.token_cache is None or config.token_source != "anonymous":
+        return {}
+    # Imported only when the option is on: a plain client never loads it.
+    from ._token_cache import TokenCache
+
+    return {"cache": TokenCache(config.token_cache), "cache_key": str(config.api_url)}
 
 
 class _Call:

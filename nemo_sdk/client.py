@@ -16,7 +16,7 @@ from . import workflows
 from ._logging import configure_from_env
 from ._retry import Sleep
 from ._transport import Transport
-from .config import ChatSettings, ClientConfig, RetrySettings, Timeouts
+from .config import ChatSettings, ClientConfig, RetrySettings, Timeouts, TokenCacheOption
 
 # Each resource module is imported when its attribute is first read, not here: the
 # resources bring the pydantic wire models, and a program that only checks credits
@@ -40,7 +40,8 @@ class NemoClient:
             session = await nemo.sessions.create(language="en")
 
     Settings come from the arguments, then the environment (``NEMO_TOKEN``,
-    ``NEMO_API_URL``, ``NEMO_WEB_URL``, ``NEMO_CLIENT_ID``), then defaults.
+    ``NEMO_API_URL``, ``NEMO_WEB_URL``, ``NEMO_CLIENT_ID``, ``NEMO_TOKEN_CACHE``),
+    then defaults.
     Without a token the client gets an anonymous one on first use.
 
     Args:
@@ -52,6 +53,11 @@ class NemoClient:
             (default ``$XDG_CONFIG_HOME/nemovideo/client_id``).
         allow_anonymous_reauth: renew an expired token anonymously. Default: only
             for tokens the client got itself, never for one you supplied.
+        token_cache: keep the anonymous token between runs, per API URL, owner-only
+            (the service gives one per client id per 7 days). ``None`` (default):
+            as ``NEMO_TOKEN_CACHE`` says (``1`` or a path), else off; ``False``: off;
+            ``True``: ``$XDG_CONFIG_HOME/nemovideo/tokens.json``; a path: that file.
+            A token you supply is never written.
         timeouts: connect, read-idle and total timeouts.
         retry: how the retry rules wait (tests make these milliseconds).
         chat_settings: how chat turns wait and recover (see :class:`ChatSettings`).
@@ -74,6 +80,7 @@ class NemoClient:
         client_id: str | None = None,
         client_id_path: str | Path | None = None,
         allow_anonymous_reauth: bool | None = None,
+        token_cache: TokenCacheOption = None,
         timeouts: Timeouts | None = None,
         retry: RetrySettings | None = None,
         chat_settings: ChatSettings | None = None,
@@ -100,6 +107,7 @@ class NemoClient:
                     client_id=client_id,
                     client_id_path=client_id_path,
                     allow_anonymous_reauth=allow_anonymous_reauth,
+                    token_cache=token_cache,
                     source=source,
                     version=version,
                     platform=platform,

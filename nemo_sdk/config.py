@@ -7,7 +7,7 @@ import os
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeAlias
 
 import attrs
 from yarl import URL
@@ -20,6 +20,8 @@ DEFAULT_WEB_URL = "https://nemovideo.com"
 DEFAULT_SOURCE = "nemo-sdk"
 
 TokenSource = Literal["argument", "env", "anonymous"]
+TokenCacheOption: TypeAlias = bool | str | os.PathLike[str] | None
+"""``token_cache``: ``None``/``False`` off, ``True`` the default file, or a file's path."""
 
 
 @attrs.frozen
@@ -142,6 +144,28 @@ def write_client_id(path: Path, client_id: str) -> None:
     os.chmod(path, 0o600)
 
 
+_ON = frozenset({"1", "true", "yes", "on"})
+_OFF = frozenset({"", "0", "false", "no", "off"})
+
+
+def resolve_token_cache(option: TokenCacheOption, env: Mapping[str, str]) -> Path | None:
+    """The token cache file of the ``token_cache`` option, else of ``NEMO_TOKEN_CACHE``.
+
+    Off unless asked for: the vendor's skill keeps no credentials on disk.
+    """
+    if option is None:
+        raw = env.get("NEMO_TOKEN_CACHE", "").strip()
+        if raw.lower() in _OFF:
+            return None
+        option = True if raw.lower() in _ON else raw
+    if isinstance(option, bool):
+        return default_config_dir(env) / "tokens.json" if option else None
+    path = os.fspath(option)
+    if not path:
+        raise ConfigurationError("token_cache must be a bool or a file path, got ''")
+    return Path(path).expanduser()
+
+
 def load_or_create_client_id(path: Path) -> str:
     """Read the persisted client id; make and persist a new one if absent or corrupt.
 
@@ -166,7 +190,8 @@ class ClientConfig:
     """Everything a client needs to know, resolved once.
 
     Build it with :meth:`resolve` (arguments, then environment, then defaults).
-    The token is excluded from ``repr()``.
+    The token is excluded from ``repr()``; ``token_cache`` is the file anonymous
+    tokens are kept in between runs (``None``: not kept).
     """
 
     api_url: URL = attrs.field(converter=URL)
@@ -176,6 +201,7 @@ class ClientConfig:
     allow_anonymous_reauth: bool = True
     client_id: str | None = None
     client_id_path: Path | None = None
+    token_cache: Path | None = None
     attribution: Attribution = Attribution()
     timeouts: Timeouts = Timeouts()
     retry: RetrySettings = RetrySettings()
@@ -195,6 +221,7 @@ class ClientConfig:
         client_id: str | None = None,
         client_id_path: str | Path | None = None,
         allow_anonymous_reauth: bool | None = None,
+        token_cache: TokenCacheOption = None,
         source: str | None = None,
         version: str | None = None,
         platform: str | None = None,
@@ -210,6 +237,9 @@ class ClientConfig:
 
         ``journal_path``: where the render job journal lives (default
         ``$XDG_CONFIG_HOME/nemovideo/renders.sqlite3``); ``False`` turns it off.
+        ``token_cache``: keep anonymous tokens between runs (``True``:
+        ``$XDG_CONFIG_HOME/nemovideo/tokens.json``; a path: that file); else
+        ``NEMO_TOKEN_CACHE`` (``1``/``true`` or a path); off by default.
         """
         env = os.environ if env is None else env
         api_url = URL(str(base_url or env.get("NEMO_API_URL") or DEFAULT_API_URL))
@@ -242,6 +272,7 @@ class ClientConfig:
             allow_anonymous_reauth=allow_anonymous_reauth,
             client_id=cid,
             client_id_path=cid_path,
+            token_cache=resolve_token_cache(token_cache, env),
             attribution=Attribution(
                 source=source or DEFAULT_SOURCE,
                 version=version or __version__,

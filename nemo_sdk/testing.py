@@ -109,6 +109,7 @@ def nemo_env(nemo_emulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     monkeypatch.setenv("NEMO_API_URL", nemo_emulator.url)
     monkeypatch.delenv("NEMO_TOKEN", raising=False)
     monkeypatch.delenv("NEMO_CLIENT_ID", raising=False)
+    monkeypatch.delenv("NEMO_TOKEN_CACHE", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "nemo-config"))
     return nemo_emulator
 

@@ -26,6 +26,7 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         "NEMO_API_URL",
         "NEMO_WEB_URL",
         "NEMO_CLIENT_ID",
+        "NEMO_TOKEN_CACHE",
         "NEMO_LOG",
         "SKILL_SOURCE",
     ):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import shlex
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
@@ -20,14 +21,11 @@ from typing import Any, NoReturn, TypeVar
 import attrs
 import click
 
-from .. import errors
 from .._logging import logger
 from ..client import NemoClient
-from ..config import ClientConfig
 from .bars import Bars
 from .exits import ExitCode, Failure, describe
 from .output import Output
-from .tokens import TokenCache
 
 __all__ = ["EMBEDDED_EMULATOR", "Settings", "Tracker", "connect", "run", "run_with_bars"]
 
@@ -82,32 +80,25 @@ async def connect(
 ) -> AsyncIterator[NemoClient]:
     """A client for the command: against the embedded emulator, or the configured API.
 
-    Without ``--token`` / ``NEMO_TOKEN`` the anonymous token is kept between runs
-    (:mod:`.tokens`); ``need_token=False`` fetches none (local commands).
+    Without ``--token`` / ``NEMO_TOKEN`` the anonymous token is kept between runs (the
+    SDK's ``token_cache``): every command is a new process, and the service gives one
+    anonymous token per client id per 7 days. ``need_token=False`` fetches none (local
+    commands).
     """
     if settings.emulator:
         async with _embedded(settings, out) as nemo:
             yield nemo
         return
-    config = ClientConfig.resolve(base_url=settings.api_url, token=settings.token)
-    api_url = str(config.api_url)
-    cache = TokenCache() if config.token_source == "anonymous" else None
-    cached = cache.load(api_url) if cache is not None else None
     async with NemoClient(
         base_url=settings.api_url,
-        token=settings.token or cached,
-        # A kept token is one we got ourselves: renewing it is ours to do too.
-        allow_anonymous_reauth=True if cached else None,
+        token=settings.token,
+        # On unless NEMO_TOKEN_CACHE names another file (or turns it off).
+        token_cache=None if os.environ.get("NEMO_TOKEN_CACHE") else True,
         render_poll_interval=settings.poll_interval,
     ) as nemo:
-        if cache is not None and cached is None and need_token:
-            cache.save(api_url, await nemo.auth.anonymous_token())
-        try:
-            yield nemo
-        except errors.AuthenticationError:
-            if cache is not None:
-                cache.forget(api_url)
-            raise
+        if need_token:
+            await nemo.auth.ensure_token()
+        yield nemo
 
 
 @contextlib.asynccontextmanager

@@ -51,6 +51,7 @@ async def _serve(args: argparse.Namespace) -> None:
         cdn_port=args.cdn_port,
         starting_credits=args.starting_credits,
         tokens_per_ip=args.tokens_per_ip,
+        reissue_client_tokens=args.reissue_client_tokens,
         seed=args.seed,
         **knobs,
     ) as emu:
@@ -65,6 +66,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cdn-port", type=int, default=0)
     parser.add_argument("--starting-credits", type=int, default=100)
     parser.add_argument("--tokens-per-ip", type=int, default=10)
+    parser.add_argument(
+        "--reissue-client-tokens",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="give a client id that holds a live token the same one again (default); "
+        "--no-reissue-client-tokens refuses it (429, limit per_client)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--knob",

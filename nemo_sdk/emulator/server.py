@@ -59,6 +59,9 @@ class Emulator:
             reproduces v1.9's rule (anonymous export refused with 402).
         token_ttl: token lifetime in seconds (7 days).
         tokens_per_ip: new anonymous tokens allowed per IP per 7 days (10).
+        reissue_client_tokens: a client id that holds a live token and asks again gets
+            that token back (True, the default); False enforces v1.9's one token per
+            client per 7 days strictly: HTTP 429 with ``data.limit`` ``"per_client"``.
         seed: seeds the emulator's randomness, for repeatable tests.
         data_dir: where media and renders are written (a temporary directory by default).
 
@@ -95,6 +98,7 @@ class Emulator:
         anonymous_scopes: tuple[str, ...] = ALL_SCOPES,
         token_ttl: float = SEVEN_DAYS,
         tokens_per_ip: int = 10,
+        reissue_client_tokens: bool = True,
         seed: int = 0,
         data_dir: str | Path | None = None,
         clock: Callable[[], float] | None = None,
@@ -106,6 +110,7 @@ class Emulator:
             anonymous_scopes=tuple(anonymous_scopes),
             token_ttl=token_ttl,
             tokens_per_ip=tokens_per_ip,
+            reissue_client_tokens=reissue_client_tokens,
         )
         if clock is not None:
             self.store.clock = clock

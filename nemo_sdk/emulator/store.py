@@ -91,6 +91,7 @@ class Store:
     token_ttl: float = SEVEN_DAYS
     tokens_per_ip: int = 10
     token_window: float = SEVEN_DAYS
+    reissue_client_tokens: bool = True
     clock: Callable[[], float] = time.time
     users: dict[str, User] = field(default_factory=dict)
     tokens: dict[str, Token] = field(default_factory=dict)
@@ -101,12 +102,21 @@ class Store:
     def anonymous_token(self, client_id: str, ip: str) -> Token:
         """Issue (or, for a client that holds a live one, return) an anonymous token.
 
-        Emulator choice: one live token per client id; asking again returns it.
+        Emulator choice: one live token per client id; asking again returns it, unless
+        ``reissue_client_tokens`` is off: then asking again is refused ("per_client",
+        v1.9's one token per client per 7 days) until that token expires or is revoked.
         New tokens count against the per-IP limit (v1.9: 10 per 7 days).
         """
         now = self.clock()
         held = self.tokens.get(self.client_tokens.get(client_id, ""))
         if held is not None and held.valid(now):
+            if not self.reissue_client_tokens:
+                raise TokenLimitReached(
+                    "per_client",
+                    "anonymous token limit reached: one token per client id per "
+                    f"{self.token_ttl / 86400:g} days",
+                    held.expires_at - now,
+                )
             return held
         recent = [t for t in self.issued_by_ip.get(ip, []) if now - t < self.token_window]
         if len(recent) >= self.tokens_per_ip:

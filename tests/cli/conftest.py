@@ -91,4 +91,4 @@ def run_sdk(emu: Emulator, work: Callable[[NemoClient], Any]) -> Any:
 
 
 def _token_file() -> Path:
-    return Path(os.environ["XDG_CONFIG_HOME"]) / "nemovideo" / "cli_tokens.json"
+    return Path(os.environ["XDG_CONFIG_HOME"]) / "nemovideo" / "tokens.json"

@@ -15,9 +15,9 @@ import pytest
 from rich.console import Console
 
 from nemo_sdk import errors
+from nemo_sdk._token_cache import TokenCache
 from nemo_sdk.cli.chat import ChatPrinter
 from nemo_sdk.cli.exits import ExitCode, describe
-from nemo_sdk.cli.tokens import TokenCache
 from nemo_sdk.events import TextDelta, ToolCall, ToolResult, parse_data
 from nemo_sdk.models.chat import ChatReply
 from nemo_sdk.models.session import AnonymousToken

@@ -85,3 +85,15 @@ def test_the_client_defines_no_model_until_a_resource_is_used() -> None:
     assert before == "[]"
     assert "'nemo_sdk.models.credits'" in after and "'nemo_sdk.resources.credits'" in after
     assert "nemo_sdk.models.draft" not in after and "nemo_sdk.resources.chat" not in after
+
+
+def test_the_token_cache_loads_only_when_turned_on(tmp_path: Path) -> None:
+    code = (
+        "import sys; from nemo_sdk import NemoClient; "
+        "loaded = lambda: print('nemo_sdk._token_cache' in sys.modules); "
+        "NemoClient(client_id='c', journal_path=False); loaded(); "
+        f"NemoClient(client_id='c', journal_path=False, token_cache={str(tmp_path / 't.json')!r}); "
+        "loaded()"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
