@@ -49,6 +49,13 @@ def test_unknown_names_raise_attribute_error() -> None:
         assert not hasattr(nemo_sdk, name)
 
 
+def _python(code: str) -> str:
+    """What ``code`` prints in a fresh interpreter (imports already made here do not count)."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+
+
 def test_submodules_are_reachable_as_attributes() -> None:
     assert nemo_sdk.workflows.__name__ == "nemo_sdk.workflows"  # type: ignore[attr-defined]
 
@@ -58,8 +65,8 @@ def test_import_nemo_sdk_loads_no_heavy_module() -> None:
         "import sys, nemo_sdk; print(sorted(m for m in ('aiohttp', 'pydantic', 'nemo_sdk.client', "
         "'nemo_sdk.emulator', 'nemo_sdk.cli', 'sqlite3') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    out = _python(code)
+    assert out.strip() == "[]"
 
 
 def test_the_client_does_not_load_the_emulator_or_cli() -> None:
@@ -67,8 +74,8 @@ def test_the_client_does_not_load_the_emulator_or_cli() -> None:
         "import sys; from nemo_sdk import NemoClient; print(sorted(m for m in sys.modules "
         "if m.split('.')[:2] in (['nemo_sdk', 'emulator'], ['nemo_sdk', 'cli'], ['sqlite3'])))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    out = _python(code)
+    assert out.strip() == "[]"
 
 
 def test_the_client_defines_no_model_until_a_resource_is_used() -> None:
@@ -80,8 +87,8 @@ def test_the_client_defines_no_model_until_a_resource_is_used() -> None:
         "'nemo_sdk.resources.', 'pydantic.main'))); print(loaded()); "
         "c = NemoClient(token='t', client_id='c', journal_path=False); c.credits; print(loaded())"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    before, after = out.stdout.splitlines()
+    out = _python(code)
+    before, after = out.splitlines()
     assert before == "[]"
     assert "'nemo_sdk.models.credits'" in after and "'nemo_sdk.resources.credits'" in after
     assert "nemo_sdk.models.draft" not in after and "nemo_sdk.resources.chat" not in after
@@ -95,5 +102,5 @@ def test_the_token_cache_loads_only_when_turned_on(tmp_path: Path) -> None:
         f"NemoClient(client_id='c', journal_path=False, token_cache={str(tmp_path / 't.json')!r}); "
         "loaded()"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "True"]
+    out = _python(code)
+    assert out.split() == ["False", "True"]
