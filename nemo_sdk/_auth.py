@@ -134,7 +134,7 @@ class TokenManager:
         """Take the live token the cache keeps for this API, if any (no await: one reader)."""
         self._cache_read = True
         assert self._cache is not None
-        kept = self._cache.load_entry(self._cache_key)
+        kept = self._cache.load(self._cache_key)
         if kept is None:
             return
         self.generation += 1

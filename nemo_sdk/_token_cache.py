@@ -22,14 +22,10 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .config import default_config_dir
-
 if TYPE_CHECKING:
     from .models.session import AnonymousToken
 
-__all__ = ["DEFAULT_FILE_NAME", "CachedToken", "TokenCache"]
-
-DEFAULT_FILE_NAME = "tokens.json"
+__all__ = ["CachedToken", "TokenCache"]
 
 # Renew a day early rather than start a long generation with a token about to expire.
 _MARGIN = 24 * 3600.0
@@ -48,8 +44,8 @@ class CachedToken(NamedTuple):
 class TokenCache:
     """Anonymous tokens by API URL, in one JSON file (see the module docstring)."""
 
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path if path is not None else default_config_dir() / DEFAULT_FILE_NAME
+    def __init__(self, path: Path) -> None:
+        self.path = path  # resolved by ClientConfig (the ``token_cache`` option)
 
     def _read(self) -> dict[str, Any]:
         try:
@@ -70,7 +66,7 @@ class TokenCache:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
 
-    def load_entry(self, api_url: str) -> CachedToken | None:
+    def load(self, api_url: str) -> CachedToken | None:
         """The token kept for ``api_url`` and its user id, unless it is (nearly) expired."""
         entry = self._read().get(api_url)
         if not isinstance(entry, dict) or not isinstance(entry.get("token"), str):
@@ -80,11 +76,6 @@ class TokenCache:
             return None
         user_id = entry.get("user_id")
         return CachedToken(entry["token"], user_id if isinstance(user_id, str) else None)
-
-    def load(self, api_url: str) -> str | None:
-        """The token kept for ``api_url``, unless it is (nearly) expired."""
-        entry = self.load_entry(api_url)
-        return entry.token if entry is not None else None
 
     def save(self, api_url: str, token: AnonymousToken) -> None:
         """Keep ``token`` for ``api_url``; a cache that cannot be written is no error."""

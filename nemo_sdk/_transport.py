@@ -29,6 +29,7 @@ from ._version import __version__
 from .config import ClientConfig, Timeouts
 
 if TYPE_CHECKING:
+    from ._token_cache import TokenCache
     from .models.session import AnonymousToken
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,255}")
@@ -150,7 +151,8 @@ class Transport:
                 config.token,
                 self.fetch_anonymous_token,
                 can_refresh=config.allow_anonymous_reauth,
-                **_token_cache_of(config),
+                cache=_token_cache_of(config),
+                cache_key=str(config.api_url),
             )
         self._base = config.api_url
         self._fixed_urls: dict[str, URL] = {}
@@ -401,16 +403,16 @@ class Transport:
         return f"Transport(api_url={str(self._base)!r}, closed={self.closed})"
 
 
-def _token_cache_of(config: ClientConfig) -> dict[str, Any]:
-    """The token manager's cache arguments: none unless the option is on and no token was given."""
+def _token_cache_of(config: ClientConfig) -> TokenCache | None:
+    """The token manager's cache: none unless the option is on and no token was given."""
     # A token the user supplied is theirs to keep: it is never written, and a kept
     # anonymous one must not replace it.
     if config.token_cache is None or config.token_source != "anonymous":
-        return {}
+        return None
     # Imported only when the option is on: a plain client never loads it.
     from ._token_cache import TokenCache
 
-    return {"cache": TokenCache(config.token_cache), "cache_key": str(config.api_url)}
+    return TokenCache(config.token_cache)
 
 
 class _Call:

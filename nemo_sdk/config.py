@@ -21,7 +21,8 @@ DEFAULT_SOURCE = "nemo-sdk"
 
 TokenSource = Literal["argument", "env", "anonymous"]
 TokenCacheOption: TypeAlias = bool | str | os.PathLike[str] | None
-"""``token_cache``: ``None``/``False`` off, ``True`` the default file, or a file's path."""
+"""``token_cache``: ``None`` as ``NEMO_TOKEN_CACHE`` says, ``False`` off, ``True`` the
+default file (``tokens.json`` in the config directory), or a file's path."""
 
 
 @attrs.frozen

@@ -117,7 +117,8 @@ def test_token_cache(tmp_path: Path) -> None:
     cache = TokenCache(tmp_path / "cfg" / "tokens.json")
     later = datetime.now(timezone.utc) + timedelta(days=7)
     cache.save("http://api", AnonymousToken(token="nmv_usr_a", user_id="anon_1", expires_at=later))
-    assert cache.load("http://api") == "nmv_usr_a"
+    kept = cache.load("http://api")
+    assert kept is not None and kept.token == "nmv_usr_a" and kept.user_id == "anon_1"
     assert cache.load("http://other") is None
     assert stat.S_IMODE(cache.path.stat().st_mode) == 0o600
     soon = datetime.fromtimestamp(time.time() + 60, timezone.utc)

@@ -220,7 +220,7 @@ async def test_the_kept_token_is_in_no_repr_or_log(
         tokens = second._transport.tokens
         assert tokens.current == token  # the kept one is in use
         texts = [repr(second), repr(second.config), str(second.config), repr(tokens)]
-        texts += [repr(tokens._cache), repr(tokens._cache.load_entry(strict.url))]
+        texts += [repr(tokens._cache), repr(tokens._cache.load(strict.url))]
     texts += [record.getMessage() for record in caplog.records]
     assert f"token_cache={cache!r}" in repr(second.config)  # the path shows, the token not
     for text in texts:
