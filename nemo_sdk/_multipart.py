@@ -82,6 +82,17 @@ class _FilePayload(Payload):
                 stream.close()
 
 
+# Control characters (tab aside) cannot stand in a header: aiohttp refuses them as header
+# injection. Browsers send CR and LF as %0D and %0A (WHATWG multipart encoding); the
+# other control characters get the same treatment.
+_CONTROLS = str.maketrans({c: f"%{c:02X}" for c in (*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F)})
+
+
+def part_filename(name: str) -> str:
+    """``name`` for a part header: as it is, but for control characters (``%0D``, ``%0A``...)."""
+    return name.translate(_CONTROLS)
+
+
 def multipart_body(
     parts: Sequence[FilePart], on_progress: ProgressCallback | None
 ) -> aiohttp.MultipartWriter:
@@ -90,6 +101,11 @@ def multipart_body(
     writer = aiohttp.MultipartWriter("form-data")
     for part in parts:
         payload = _FilePayload(part, progress)
-        payload.set_content_disposition("form-data", name="files", filename=part.filename)
+        # RFC 7578 section 4.2: the name as raw UTF-8 in a quoted string. aiohttp's default
+        # percent-encodes it, and the service stores "my%20clip.png" for "my clip.png";
+        # with quote_fields=False aiohttp escapes only backslash and quote (a quoted-pair).
+        payload.set_content_disposition(
+            "form-data", quote_fields=False, name="files", filename=part_filename(part.filename)
+        )
         writer.append_payload(payload)
     return writer
