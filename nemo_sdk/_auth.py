@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import errors
+from ._secrets import remember
 from .config import ClientConfig, load_or_create_client_id, write_client_id
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ class TokenManager:
         cache: TokenCache | None = None,
         cache_key: str = "",
     ) -> None:
+        remember(token)
         self._token = token
         self._fetch = fetch
         self.can_refresh = can_refresh
@@ -122,6 +124,7 @@ class TokenManager:
                 # copy would only be refused again in the next run.
                 self._cache.forget(self._cache_key, self._token)
             answer = await (fetch or self._fetch)()
+            remember(answer.token)
             self.info = answer
             self.generation += 1
             self._token = answer.token
@@ -137,6 +140,7 @@ class TokenManager:
         kept = self._cache.load(self._cache_key)
         if kept is None:
             return
+        remember(kept.token)
         self.generation += 1
         self._token = kept.token
         self.user_id = kept.user_id or self.user_id

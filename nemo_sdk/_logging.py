@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
-import re
+
+from ._secrets import redact
+
+__all__ = ["RedactingFilter", "configure_from_env", "logger", "redact"]
 
 logger = logging.getLogger("nemo_sdk")
-
-_SECRET = re.compile(r"(Bearer\s+)\S+|\bnmv_[A-Za-z0-9_\-.]+", re.IGNORECASE)
-
-
-def redact(text: str) -> str:
-    """Replace anything that looks like a bearer token with ``[redacted]``."""
-    return _SECRET.sub(lambda m: (m.group(1) or "") + "[redacted]", text)
 
 
 class RedactingFilter(logging.Filter):

@@ -25,6 +25,7 @@ from ._auth import ClientIdStore, TokenManager, explain_token_limit
 from ._deadlines import Deadlines
 from ._logging import logger, redact
 from ._retry import Sleep, with_retries
+from ._secrets import scrub_exception
 from ._version import __version__
 from .config import ClientConfig, Timeouts
 
@@ -91,8 +92,11 @@ def translate_errors(what: str) -> Iterator[None]:
     try:
         yield
     except asyncio.TimeoutError as exc:
+        scrub_exception(exc)
         raise errors.APITimeoutError(f"{what}: timed out") from exc
     except aiohttp.ClientError as exc:
+        # aiohttp's errors keep the request headers (the bearer token): cleaned in place.
+        scrub_exception(exc)
         raise errors.APIConnectionError(f"{what}: {describe_cause(exc)}") from exc
 
 
@@ -482,6 +486,7 @@ class _Call:
                 raise errors.APITimeoutError(f"{self._what()}: timed out") from None
             raise
         except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            scrub_exception(exc)  # aiohttp's errors keep the request headers (the token)
             if isinstance(exc, asyncio.TimeoutError) or (watch is not None and watch.timed_out()):
                 raise errors.APITimeoutError(f"{self._what()}: timed out") from exc
             raise errors.APIConnectionError(f"{self._what()}: {describe_cause(exc)}") from exc

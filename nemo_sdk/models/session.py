@@ -11,8 +11,24 @@ class _Wire(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True, defer_build=True)
 
 
-class AnonymousToken(_Wire):
-    """``POST /api/auth/anonymous-token`` → ``data``. The token is hidden from ``repr()``."""
+class _Credentials(BaseModel):
+    # An auth answer may carry more secrets than the documented token (an
+    # ``access_token``, a ``refresh_token``...): unknown fields are dropped, not kept,
+    # so no repr, str, dump or validation error can show one.
+    model_config = ConfigDict(
+        extra="ignore",
+        populate_by_name=True,
+        frozen=True,
+        defer_build=True,
+        hide_input_in_errors=True,
+    )
+
+
+class AnonymousToken(_Credentials):
+    """``POST /api/auth/anonymous-token`` → ``data``.
+
+    The token is hidden from ``repr()``; fields the contract does not name are dropped.
+    """
 
     token: str = Field(repr=False)
     user_id: str | None = None
@@ -29,8 +45,11 @@ class Session(_Wire):
     language: str | None = None
 
 
-class ClaimLink(_Wire):
-    """A browser link that opens the session in the web app, without the bearer token."""
+class ClaimLink(_Credentials):
+    """A browser link that opens the session in the web app, without the bearer token.
+
+    The claim token is hidden from ``repr()``; fields the contract does not name are dropped.
+    """
 
     url: str
     claim_token: str = Field(repr=False)
