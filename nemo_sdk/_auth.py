@@ -21,11 +21,16 @@ Fetch = Callable[[], Awaitable["AnonymousToken"]]
 
 
 class ClientIdStore:
-    """The ``X-Client-Id``: configured, else persisted on disk, made on first use."""
+    """The ``X-Client-Id``: configured, else persisted on disk, made on first use.
+
+    ``configured`` (the ``client_id`` argument or ``NEMO_CLIENT_ID``) is the user's:
+    it is never renewed nor written.
+    """
 
     def __init__(self, configured: str | None, path: Path | None) -> None:
         self._value = configured
         self._path = path
+        self.configured = configured is not None
 
     def get(self) -> str:
         """The client id, reading or creating the persisted one on first use."""
@@ -38,6 +43,8 @@ class ClientIdStore:
 
     def renew(self) -> str:
         """Make a new id and persist it (HTTP 400 "missing X-Client-Id" rule)."""
+        if self.configured:
+            raise AssertionError("a configured client id is never renewed")
         self._value = str(uuid.uuid4())
         if self._path is not None:
             write_client_id(self._path, self._value)

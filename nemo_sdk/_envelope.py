@@ -176,8 +176,6 @@ def _classify(
         return cls(message, **common)
     if status == 401:
         return errors.AuthenticationError(_message(doc, "unauthorized"), **common)
-    if status == 400 and "client" in _message(doc, _text(body)).lower():
-        return errors.MissingClientIdError(_message(doc, "missing X-Client-Id"), **common)
     if status >= 500:
         return errors.ServerError(_message(doc, f"server error {status}"), **common)
     if status == 404:

@@ -6,7 +6,8 @@
 |                                     | once; a wait past the cap is not waited out           |
 | code 1001 / HTTP 401                | re-acquire an anonymous token (same client id), retry |
 |                                     | once; not for a user-supplied token unless allowed    |
-| HTTP 400, missing ``X-Client-Id``   | make and persist a client id, retry once              |
+| HTTP 400 on the token call, with no | make and persist a client id, retry once; never when  |
+| other code ("missing X-Client-Id")  | the user configured the id (it is theirs to fix)      |
 | connection error, timeout, HTTP 5xx | idempotent requests only: bounded exponential back-off|
 |                                     | with jitter, ``max_retries`` times                    |
 | anything else (402, 1002, 2001, ...) | never retried                                        |
@@ -14,8 +15,11 @@
 A request that creates something (a session, a render, a chat message) is not
 re-sent after a connection error or a 5xx: the server may have acted on it
 already, and a second copy would make a second session or apply (and charge
-for) an edit twice. 429, 1001 and 400 are safe to retry for every request:
-the server refused those before doing anything.
+for) an edit twice. 429 and 1001 are safe to retry for every request: the
+server refused those before doing anything. ``X-Client-Id`` belongs to the token
+call alone (API.md, "POST /api/auth/anonymous-token"), so only there is a 400 the
+client-id rule; elsewhere a 400 is a ``BadRequestError``, never re-sent. The
+status and the code decide, never the words of the message.
 """
 
 from __future__ import annotations
@@ -37,7 +41,12 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 def classify(
-    exc: BaseException, *, idempotent: bool, settings: RetrySettings, can_reauth: bool
+    exc: BaseException,
+    *,
+    idempotent: bool,
+    settings: RetrySettings,
+    can_reauth: bool,
+    can_renew_client_id: bool = False,
 ) -> RetryKind | None:
     """Which rule, if any, lets this failure be retried."""
     if isinstance(exc, errors.RateLimitError):
@@ -47,7 +56,7 @@ def classify(
     if isinstance(exc, errors.AuthenticationError):
         return "reauth" if can_reauth else None
     if isinstance(exc, errors.MissingClientIdError):
-        return "client_id"
+        return "client_id" if can_renew_client_id else None
     if isinstance(exc, errors.ServerError | errors.APIConnectionError):
         return "transient" if idempotent else None
     return None
@@ -69,6 +78,7 @@ async def with_retries(
     ``first_failure``: the caller already made the first attempt, and it raised this.
     """
     can_reauth = reauth is not None
+    rules = {"can_reauth": can_reauth, "can_renew_client_id": renew_client_id is not None}
     if first_failure is None:
         try:
             # The common case costs one await and no retry machinery.
@@ -76,7 +86,7 @@ async def with_retries(
         except errors.NemoError as exc:
             first_failure = exc
     first = first_failure
-    if classify(first, idempotent=idempotent, settings=settings, can_reauth=can_reauth) is None:
+    if classify(first, idempotent=idempotent, settings=settings, **rules) is None:
         _raise_explained(first, can_reauth)
     limits: dict[RetryKind, int] = {
         "rate_limit": 1,
@@ -93,7 +103,7 @@ async def with_retries(
         exc = state.outcome.exception() if state.outcome else None
         if exc is None:
             return None
-        return classify(exc, idempotent=idempotent, settings=settings, can_reauth=can_reauth)
+        return classify(exc, idempotent=idempotent, settings=settings, **rules)
 
     def should_retry(state: RetryCallState) -> bool:
         kind = kind_of(state)

@@ -227,6 +227,13 @@ class Transport:
     async def _renew_client_id(self) -> None:
         self.client_ids.renew()
 
+    def _client_id_renewal(self, client_id_rule: bool) -> Callable[[], Awaitable[None]] | None:
+        # A client id the user configured is theirs: a 400 is reported, never "fixed" by
+        # replacing it (and the request is then not re-sent).
+        if client_id_rule and not self.client_ids.configured:
+            return self._renew_client_id
+        return None
+
     async def _with_rules(
         self,
         method: str,
@@ -267,7 +274,7 @@ class Transport:
             idempotent=method in _IDEMPOTENT if idempotent is None else idempotent,
             settings=self.config.retry,
             reauth=reauth if authenticated and self.tokens.can_refresh else None,
-            renew_client_id=self._renew_client_id,
+            renew_client_id=None,  # the client-id rule is the token call's alone
             sleep=self.sleep,
             what=_What(method, url),
         )
@@ -292,13 +299,17 @@ class Transport:
         authenticated: bool = True,
         idempotent: bool | None = None,
         timeout: aiohttp.ClientTimeout | None = None,
+        client_id_rule: bool = False,
     ) -> dict[str, Any]:
         """Send one API call with every retry rule; the decoded body, or a typed error.
 
         ``data`` is a factory so that a retried multipart body is built afresh.
         ``timeout`` replaces the configured timeouts (aiohttp enforces it).
+        ``client_id_rule``: this is the call ``X-Client-Id`` is for (the token call),
+        whose HTTP 400 means the id was missing (API.md, "Error codes").
         """
         call = _Call(self, method, self.url(path), json, data, headers, authenticated, timeout)
+        call.client_id_rule = client_id_rule
         if authenticated and self.tokens.current is None:
             # Fetch the token outside the retry loop: the token call has its own rules,
             # and its failures must not be retried a second time as this request's.
@@ -315,7 +326,7 @@ class Transport:
             idempotent=method in _IDEMPOTENT if idempotent is None else idempotent,
             settings=self.config.retry,
             reauth=call.reauth if authenticated and self.tokens.can_refresh else None,
-            renew_client_id=self._renew_client_id,
+            renew_client_id=self._client_id_renewal(client_id_rule),
             sleep=self.sleep,
             what=_What(method, call.url),
         )
@@ -396,10 +407,26 @@ class Transport:
 
         try:
             doc = await self.request(
-                "POST", "/api/auth/anonymous-token", authenticated=False, idempotent=False
+                "POST",
+                "/api/auth/anonymous-token",
+                authenticated=False,
+                idempotent=False,
+                client_id_rule=True,
             )
         except errors.RateLimitError as exc:
             raise explain_token_limit(exc, self.config) from exc
+        except errors.MissingClientIdError as exc:
+            if not self.client_ids.configured:
+                raise
+            raise errors.MissingClientIdError(
+                f"{exc.message} — the service refused the client id you configured "
+                "(client_id=... or NEMO_CLIENT_ID); it is never replaced: check its value "
+                "(a UUID), or unset it to let the SDK make and keep one",
+                status=exc.status,
+                code=exc.code,
+                request_id=exc.request_id,
+                body=exc.body,
+            ) from exc
         with _envelope.reading("token"):
             return AnonymousToken.model_validate(_envelope.data_of(doc))
 
@@ -423,8 +450,8 @@ class _Call:
     """One API call whose whole body is read here; called once per attempt."""
 
     __slots__ = (
-        "authenticated", "data", "generation", "headers", "json", "method", "timeout",
-        "transport", "url",
+        "authenticated", "client_id_rule", "data", "generation", "headers", "json", "method",
+        "timeout", "transport", "url",
     )  # fmt: skip
 
     def __init__(
@@ -447,6 +474,7 @@ class _Call:
         self.authenticated = authenticated
         self.timeout = timeout
         self.generation = 0  # of the token the last attempt sent, for a single-flight renewal
+        self.client_id_rule = False
 
     async def reauth(self) -> None:
         t = self.transport
@@ -496,7 +524,20 @@ class _Call:
         if debug:
             elapsed = (time.perf_counter() - started) * 1e3
             logger.debug("%s -> %s in %.1f ms", self._what(), resp.status, elapsed)
-        return t._decode(resp, body)
+        try:
+            return t._decode(resp, body)
+        except errors.BadRequestError as exc:
+            # API.md, "Error codes": HTTP 400 is "missing X-Client-Id". Decided by the
+            # status and the code (none, or 400), never by the message's words.
+            if not self.client_id_rule or exc.status != 400 or exc.code not in (None, 400):
+                raise
+            raise errors.MissingClientIdError(
+                f"{exc.message} — taken as missing X-Client-Id (HTTP 400 on the token call)",
+                status=exc.status,
+                code=exc.code,
+                request_id=exc.request_id,
+                body=exc.body,
+            ) from exc
 
     def _what(self) -> str:
         return f"{self.method} {self.url.path}"
