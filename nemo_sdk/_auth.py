@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import errors
+from ._logging import warn_once
 from ._secrets import remember
 from .config import ClientConfig, load_or_create_client_id, write_client_id
 
@@ -38,7 +39,11 @@ class ClientIdStore:
             if self._path is None:
                 self._value = str(uuid.uuid4())
             else:
-                self._value = load_or_create_client_id(self._path)
+                try:
+                    self._value = load_or_create_client_id(self._path)
+                except OSError as exc:
+                    self._value = str(uuid.uuid4())
+                    self._cannot_keep(exc)
         return self._value
 
     def renew(self) -> str:
@@ -47,8 +52,23 @@ class ClientIdStore:
             raise AssertionError("a configured client id is never renewed")
         self._value = str(uuid.uuid4())
         if self._path is not None:
-            write_client_id(self._path, self._value)
+            try:
+                write_client_id(self._path, self._value)
+            except OSError as exc:
+                self._cannot_keep(exc)
         return self._value
+
+    def _cannot_keep(self, exc: OSError) -> None:
+        # The file is a convenience (the same id next run): without it this run still
+        # works, with an id kept in memory.
+        warn_once(
+            "client id",
+            str(self._path),
+            "cannot keep the client id in %s (%s); using one in memory for this run — "
+            "set NEMO_CLIENT_ID, or client_id_path to a writable file, to keep one between runs",
+            self._path,
+            f"{type(exc).__name__}: {exc.strerror or exc}",
+        )
 
     def __repr__(self) -> str:
         return f"ClientIdStore(path={self._path!s})"
@@ -129,7 +149,7 @@ class TokenManager:
             if self._cache is not None and self._token is not None:
                 # The service refused this token (or a new one was asked for): a kept
                 # copy would only be refused again in the next run.
-                self._cache.forget(self._cache_key, self._token)
+                await asyncio.to_thread(self._cache.forget, self._cache_key, self._token)
             answer = await (fetch or self._fetch)()
             remember(answer.token)
             self.info = answer
@@ -137,7 +157,7 @@ class TokenManager:
             self._token = answer.token
             self.user_id = answer.user_id or self.user_id
             if self._cache is not None:
-                self._cache.save(self._cache_key, answer)
+                await asyncio.to_thread(self._cache.save, self._cache_key, answer)
             return self._token
 
     def _adopt_cached(self) -> None:

@@ -7,9 +7,22 @@ import os
 
 from ._secrets import redact
 
-__all__ = ["RedactingFilter", "configure_from_env", "logger", "redact"]
+__all__ = ["RedactingFilter", "configure_from_env", "logger", "redact", "warn_once"]
 
 logger = logging.getLogger("nemo_sdk")
+
+_warned: set[tuple[str, str]] = set()
+
+
+def warn_once(topic: str, key: str, message: str, *args: object) -> None:
+    """A warning the first time ``(topic, key)`` comes up in this process; debug after.
+
+    For conveniences that fail on every call (an unwritable config file): one line says
+    so, and the log is not flooded.
+    """
+    first = (topic, key) not in _warned
+    _warned.add((topic, key))
+    (logger.warning if first else logger.debug)(message, *args)
 
 
 class RedactingFilter(logging.Filter):

@@ -9,7 +9,9 @@ credentials locally, so this is off unless asked for (``token_cache=True``,
 
 Only anonymous tokens the client fetched itself are written, owner-only (0600) like
 the client id and replaced atomically; a token the user supplied never is. A cache
-that cannot be read or written is no error: the client then asks the service.
+that cannot be read or written is no error: the client then asks the service, and
+keeps the token in memory (one warning says so). Writers take a lock file in turn
+(``fcntl.flock``), so that processes saving at once lose no entry.
 """
 
 from __future__ import annotations
@@ -19,16 +21,28 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ._logging import warn_once
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: writes stay atomic, not serialised
+    fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from .models.session import AnonymousToken
 
 __all__ = ["CachedToken", "TokenCache"]
 
-# Renew a day early rather than start a long generation with a token about to expire.
-_MARGIN = 24 * 3600.0
+# ``expires_at`` is the service's word: trusted up to a clock-skew margin between this
+# machine and the service (a day's margin refused live tokens, then blamed the cache).
+SKEW_MARGIN = 60.0
+# How long a writer waits for another process's write before giving up on its own.
+LOCK_WAIT = 5.0
+_LOCK_POLL = 0.01
 
 
 class CachedToken(NamedTuple):
@@ -55,7 +69,6 @@ class TokenCache:
         return data if isinstance(data, dict) else {}
 
     def _write(self, data: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -66,37 +79,89 @@ class TokenCache:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
 
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the cache's lock file, so that writers read-modify-write one at a time.
+
+        Without it two processes saving at once each write back what they read, and
+        one's entry is lost. Readers need no lock: the file is replaced atomically.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if fcntl is None:
+            yield
+            return
+        lock = self.path.with_name(f".{self.path.name}.lock")
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            deadline = time.monotonic() + LOCK_WAIT
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"{lock} is held by another process") from None
+                    time.sleep(_LOCK_POLL)
+            yield  # closing the descriptor releases the lock
+        finally:
+            os.close(fd)
+
+    def _update(self, change: Callable[[dict[str, Any]], bool]) -> None:
+        """Apply ``change`` to the kept tokens under the lock; write them if it says so."""
+        try:
+            with self._locked():
+                data = self._read()
+                if change(data):
+                    self._write(data)
+        except OSError as exc:  # TimeoutError included
+            warn_once(
+                "token cache",
+                str(self.path),
+                "cannot write the token cache %s (%s); the token is kept in memory for "
+                "this run only",
+                self.path,
+                f"{type(exc).__name__}: {exc.strerror or exc}",
+            )
+
     def load(self, api_url: str) -> CachedToken | None:
-        """The token kept for ``api_url`` and its user id, unless it is (nearly) expired."""
+        """The token kept for ``api_url`` and its user id, unless it has expired."""
         entry = self._read().get(api_url)
         if not isinstance(entry, dict) or not isinstance(entry.get("token"), str):
             return None
         expires = entry.get("expires_at")
-        if isinstance(expires, (int, float)) and expires - _MARGIN < time.time():
+        if isinstance(expires, (int, float)) and expires - SKEW_MARGIN < time.time():
             return None
         user_id = entry.get("user_id")
         return CachedToken(entry["token"], user_id if isinstance(user_id, str) else None)
 
     def save(self, api_url: str, token: AnonymousToken) -> None:
-        """Keep ``token`` for ``api_url``; a cache that cannot be written is no error."""
-        data = self._read()
+        """Keep ``token`` for ``api_url``; a cache that cannot be written is no error.
+
+        Blocking (a file lock): the token manager runs it in a worker thread.
+        """
         expires = token.expires_at.timestamp() if token.expires_at is not None else None
-        data[api_url] = {"token": token.token, "user_id": token.user_id, "expires_at": expires}
-        with contextlib.suppress(OSError):
-            self._write(data)
+        entry = {"token": token.token, "user_id": token.user_id, "expires_at": expires}
+
+        def put(data: dict[str, Any]) -> bool:
+            data[api_url] = entry
+            return True
+
+        self._update(put)
 
     def forget(self, api_url: str, token: str | None = None) -> None:
         """Drop the token kept for ``api_url`` (only if it is ``token``, when given)."""
-        data = self._read()
-        entry = data.get(api_url)
-        if entry is None:
-            return
-        # Another process may have kept a newer token meanwhile: that one stays.
-        if token is not None and isinstance(entry, dict) and entry.get("token") != token:
-            return
-        del data[api_url]
-        with contextlib.suppress(OSError):
-            self._write(data)
+
+        def drop(data: dict[str, Any]) -> bool:
+            entry = data.get(api_url)
+            if entry is None:
+                return False
+            # Another process may have kept a newer token meanwhile: that one stays.
+            if token is not None and isinstance(entry, dict) and entry.get("token") != token:
+                return False
+            del data[api_url]
+            return True
+
+        self._update(drop)
 
     def __repr__(self) -> str:
         return f"TokenCache({str(self.path)!r})"

@@ -66,13 +66,18 @@ def test_corrupt_client_id_file_is_replaced(tmp_path: Path, content: str) -> Non
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
 
-def test_client_id_store_prefers_configured_and_renews(tmp_path: Path) -> None:
+def test_client_id_store_prefers_configured_and_renews_only_its_own(tmp_path: Path) -> None:
     path = tmp_path / "client_id"
     store = ClientIdStore("configured", path)
-    assert store.get() == "configured"
+    assert store.get() == "configured" and store.configured
     assert not path.exists()
-    renewed = store.renew()
-    assert renewed != "configured" and path.read_text().strip() == renewed
+    with pytest.raises(AssertionError):  # the transport never asks: the user's id is theirs
+        store.renew()
+    assert store.get() == "configured" and not path.exists()
+    own = ClientIdStore(None, path)
+    first = own.get()
+    renewed = own.renew()
+    assert renewed != first and path.read_text().strip() == renewed
 
 
 def test_platform_detection(tmp_path: Path) -> None:
