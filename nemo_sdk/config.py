@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +24,50 @@ TokenSource = Literal["argument", "env", "anonymous"]
 TokenCacheOption: TypeAlias = bool | str | os.PathLike[str] | None
 """``token_cache``: ``None`` as ``NEMO_TOKEN_CACHE`` says, ``False`` off, ``True`` the
 default file (``tokens.json`` in the config directory), or a file's path."""
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _named(setting: str, env_name: str | None, from_env: bool) -> str:
+    """The name a user looks for: the environment variable when the value came from there."""
+    return env_name if from_env and env_name else setting
+
+
+def check_url(raw: str | URL, setting: str) -> URL:
+    """``raw`` as an http(s) URL, else a ``ConfigurationError`` naming ``setting``."""
+    text = str(raw)
+    if _CONTROL.search(text) or any(c.isspace() for c in text):
+        raise ConfigurationError(f"{setting}: a URL holds no spaces or control characters")
+    try:
+        url = raw if isinstance(raw, URL) else URL(text)
+        port = url.port  # yarl checks the port's range here for a URL made elsewhere
+        host = url.host
+    except (ValueError, TypeError) as exc:
+        raise ConfigurationError(f"{setting} is not a valid URL ({exc}): {text!r}") from None
+    if url.scheme not in ("http", "https") or not host:
+        raise ConfigurationError(f"{setting} must be an http(s) URL, got {text!r}")
+    if url.user is not None or url.password is not None:
+        # Credentials in the URL would go out as Basic auth beside the bearer token, and
+        # into every log line and error that shows the URL. Not shown: they are secret.
+        raise ConfigurationError(
+            f"{setting} must not carry a user name or password (user@host); the API "
+            "authenticates with the bearer token (token=... or NEMO_TOKEN)"
+        )
+    if port is None or not 0 < port < 65536:
+        raise ConfigurationError(f"{setting}: port out of range 1-65535 in {text!r}")
+    return url
+
+
+def check_header_value(value: str | None, setting: str) -> str | None:
+    """``value`` unchanged, unless it holds a control character (CR, LF...): it goes in a header."""
+    if value is not None and _CONTROL.search(value):
+        # The value is not shown: it may be a token.
+        raise ConfigurationError(
+            f"{setting} holds a control character (a line break?); it is sent as an HTTP "
+            "header and must be one line of text"
+        )
+    return value
 
 
 @attrs.frozen
@@ -154,6 +199,7 @@ def resolve_token_cache(option: TokenCacheOption, env: Mapping[str, str]) -> Pat
 
     Off unless asked for: the vendor's skill keeps no credentials on disk.
     """
+    from_env = option is None
     if option is None:
         raw = env.get("NEMO_TOKEN_CACHE", "").strip()
         if raw.lower() in _OFF:
@@ -162,9 +208,17 @@ def resolve_token_cache(option: TokenCacheOption, env: Mapping[str, str]) -> Pat
     if isinstance(option, bool):
         return default_config_dir(env) / "tokens.json" if option else None
     path = os.fspath(option)
+    setting = "NEMO_TOKEN_CACHE" if from_env else "token_cache"
     if not path:
-        raise ConfigurationError("token_cache must be a bool or a file path, got ''")
-    return Path(path).expanduser()
+        raise ConfigurationError(f"{setting} must be a bool or a file path, got ''")
+    return check_file_path(Path(path).expanduser(), setting)
+
+
+def check_file_path(path: Path, setting: str) -> Path:
+    """``path`` if it can name a file (not ``.``, ``/``, nor an existing directory)."""
+    if path.name in ("", ".", "..") or path.is_dir():
+        raise ConfigurationError(f"{setting} must name a file, got the directory {str(path)!r}")
+    return path
 
 
 def load_or_create_client_id(path: Path) -> str:
@@ -186,6 +240,14 @@ def load_or_create_client_id(path: Path) -> str:
     return client_id
 
 
+def _api_url(value: str | URL) -> URL:
+    return check_url(value, "api_url")
+
+
+def _web_url(value: str | URL) -> URL:
+    return check_url(value, "web_url")
+
+
 @attrs.frozen
 class ClientConfig:
     """Everything a client needs to know, resolved once.
@@ -195,8 +257,8 @@ class ClientConfig:
     tokens are kept in between runs (``None``: not kept).
     """
 
-    api_url: URL = attrs.field(converter=URL)
-    web_url: URL = attrs.field(converter=URL)
+    api_url: URL = attrs.field(converter=_api_url)
+    web_url: URL = attrs.field(converter=_web_url)
     token: str | None = attrs.field(default=None, repr=False)
     token_source: TokenSource = "anonymous"
     allow_anonymous_reauth: bool = True
@@ -211,6 +273,13 @@ class ClientConfig:
     journal_path: Path | None = None
     render_poll_interval: float = 10.0
     render_timeout: float = 600.0
+
+    def __attrs_post_init__(self) -> None:
+        # A config built by hand is held to what ``resolve`` checks (under the field names).
+        check_header_value(self.token, "token")
+        check_header_value(self.client_id, "client_id")
+        for name in ("source", "version", "platform"):
+            check_header_value(getattr(self.attribution, name), f"attribution.{name}")
 
     @classmethod
     def resolve(
@@ -243,11 +312,16 @@ class ClientConfig:
         ``NEMO_TOKEN_CACHE`` (``1``/``true`` or a path); off by default.
         """
         env = os.environ if env is None else env
-        api_url = URL(str(base_url or env.get("NEMO_API_URL") or DEFAULT_API_URL))
-        web = URL(str(web_url or env.get("NEMO_WEB_URL") or DEFAULT_WEB_URL))
-        for name, url in (("base_url", api_url), ("web_url", web)):
-            if url.scheme not in ("http", "https") or not url.host:
-                raise ConfigurationError(f"{name} must be an http(s) URL, got {str(url)!r}")
+        # Every setting is checked here, before anything is sent, and an error names it
+        # as the user wrote it: the argument, or the environment variable it came from.
+        api_url = check_url(
+            base_url or env.get("NEMO_API_URL") or DEFAULT_API_URL,
+            _named("base_url", "NEMO_API_URL", not base_url and bool(env.get("NEMO_API_URL"))),
+        )
+        web = check_url(
+            web_url or env.get("NEMO_WEB_URL") or DEFAULT_WEB_URL,
+            _named("web_url", "NEMO_WEB_URL", not web_url and bool(env.get("NEMO_WEB_URL"))),
+        )
         source_of_token: TokenSource
         if token:
             source_of_token = "argument"
@@ -255,14 +329,16 @@ class ClientConfig:
             token, source_of_token = env["NEMO_TOKEN"], "env"
         else:
             token, source_of_token = None, "anonymous"
+        check_header_value(token, "NEMO_TOKEN" if source_of_token == "env" else "token")
         if allow_anonymous_reauth is None:
             # A token the user supplied belongs to their (maybe registered) account:
             # silently swapping it for an anonymous one would move their work to a
             # stranger's identity, so only tokens we minted are renewed by default.
             allow_anonymous_reauth = source_of_token == "anonymous"
         cid = client_id or env.get("NEMO_CLIENT_ID") or None
+        check_header_value(cid, "client_id" if client_id else "NEMO_CLIENT_ID")
         if client_id_path is not None:
-            cid_path: Path | None = Path(client_id_path)
+            cid_path: Path | None = check_file_path(Path(client_id_path), "client_id_path")
         else:
             cid_path = default_config_dir(env) / "client_id"
         return cls(
@@ -275,9 +351,11 @@ class ClientConfig:
             client_id_path=cid_path,
             token_cache=resolve_token_cache(token_cache, env),
             attribution=Attribution(
-                source=source or DEFAULT_SOURCE,
-                version=version or __version__,
-                platform=platform or detect_platform(env),
+                source=check_header_value(source, "source") or DEFAULT_SOURCE,
+                version=check_header_value(version, "version") or __version__,
+                platform=check_header_value(platform, "platform")
+                or check_header_value(detect_platform(env), "SKILL_SOURCE")
+                or "unknown",
             ),
             timeouts=timeouts or Timeouts(),
             retry=retry or RetrySettings(),

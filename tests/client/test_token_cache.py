@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from nemo_sdk import AuthenticationError, NemoClient, RateLimitError
+from nemo_sdk import AuthenticationError, ConfigurationError, NemoClient, RateLimitError
 from nemo_sdk.config import ClientConfig
 from nemo_sdk.emulator import Emulator
 
@@ -178,12 +178,22 @@ async def test_a_corrupt_cache_is_ignored_and_rewritten(strict: Emulator, tmp_pa
 async def test_a_cache_that_cannot_be_read_or_written_is_no_error(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    unusable = tmp_path / "a-directory"
-    unusable.mkdir()
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a directory\n")
+    unusable = a_file / "tokens.json"  # its directory is a file: nothing can be written
     async with client(emulator, token_cache=unusable) as nemo:
         await nemo.credits.balance()
-    assert emulator.count("token") == 1
-    assert list(unusable.iterdir()) == []  # nor a temporary file left behind
+        await nemo.credits.balance()
+    assert emulator.count("token") == 1  # kept in memory for the run
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "xdg"]  # no litter
+
+
+async def test_a_directory_as_the_cache_is_refused_before_anything_is_sent(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigurationError, match="token_cache"):
+        client(emulator, token_cache=tmp_path)
+    assert emulator.requests == []
 
 
 async def test_nemo_token_cache_env_turns_it_on(
