@@ -1,4 +1,4 @@
-"""Bad settings are a ``ConfigurationError`` naming the setting, at construction, before any request.
+"""A bad setting is a ``ConfigurationError`` naming it, at construction, before any request.
 
 Each case builds a client against a server that records every request it gets, then
 (for the cases that used to get that far) tries a call: nothing may have arrived.
