@@ -33,6 +33,7 @@ _EXPORTS: dict[str, str] = {  # public name -> the module that defines it
     "ConfigurationError": ".errors",
     "DownloadError": ".errors",
     "DraftNotExportable": ".errors",
+    "EventLoopMismatchError": ".errors",
     "EventParseError": ".errors",
     "EventTooLarge": ".errors",
     "ExportBlocked": ".errors",
@@ -108,6 +109,7 @@ if TYPE_CHECKING:
     from .errors import ConfigurationError as ConfigurationError
     from .errors import DownloadError as DownloadError
     from .errors import DraftNotExportable as DraftNotExportable
+    from .errors import EventLoopMismatchError as EventLoopMismatchError
     from .errors import EventParseError as EventParseError
     from .errors import EventTooLarge as EventTooLarge
     from .errors import ExportBlocked as ExportBlocked

@@ -101,10 +101,18 @@ def translate_errors(what: str) -> Iterator[None]:
 
 
 class _Pool:
-    """The shared aiohttp session, made lazily inside the running event loop."""
+    """The shared aiohttp session, made lazily inside the running event loop.
+
+    aiohttp binds a session's connections to the loop it was made in; a call from any
+    other loop is refused with :class:`~nemo_sdk.EventLoopMismatchError` before anything
+    is sent (it would otherwise fail deep in aiohttp with "Event loop is closed").
+    """
 
     def __init__(self, session: aiohttp.ClientSession | None) -> None:
         self._session = session
+        self._loop: asyncio.AbstractEventLoop | None = (
+            getattr(session, "_loop", None) if session is not None else None
+        )
         self.owned = session is None
         self.closed = False
 
@@ -112,18 +120,42 @@ class _Pool:
         if self.closed:
             raise errors.ClientClosedError("the client is closed; make a new NemoClient")
         if self._session is None:
+            self._loop = asyncio.get_running_loop()
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=100),
                 cookie_jar=aiohttp.DummyCookieJar(),  # auth is the bearer token, never cookies
             )
+        elif self._loop is not None and asyncio.get_running_loop() is not self._loop:
+            raise self._mismatch()
         return self._session
+
+    def _mismatch(self) -> errors.EventLoopMismatchError:
+        assert self._loop is not None
+        first = (
+            "has ended (an asyncio.run() that returned?)"
+            if self._loop.is_closed()
+            else "is another one, still open"
+        )
+        return errors.EventLoopMismatchError(
+            "this NemoClient was used from an event loop other than the one its connections "
+            f"were opened in, which {first}; nothing was sent. A client belongs to one loop: "
+            "create it inside the coroutine that uses it (async with NemoClient() as nemo: "
+            "... in the function passed to asyncio.run), one client per loop"
+        )
 
     async def close(self) -> None:
         if self.closed:
             return
         self.closed = True
-        if self.owned and self._session is not None:
-            await self._session.close()
+        if not self.owned or self._session is None:
+            return
+        loop = self._loop
+        if loop is not None and loop is not asyncio.get_running_loop():
+            # Its connections cannot be closed from here (their loop is gone or elsewhere):
+            # let them go with their loop, without aiohttp's "unclosed session" warning.
+            self._session.detach()
+            return
+        await self._session.close()
 
 
 class Transport:
@@ -142,6 +174,9 @@ class Transport:
         self._pool: _Pool
         self.tokens: TokenManager
         self.client_ids: ClientIdStore
+        # The openai-python convention: a ``with_options`` copy shares the original's pool,
+        # and only the original closes it; closing a copy leaves the pool alone.
+        self._owns_pool = _shared is None
         if _shared is not None:
             self._pool = _shared._pool
             # One token manager for all copies (one fetch at a time); each passes its own
@@ -183,8 +218,12 @@ class Transport:
         return self._pool.closed
 
     async def close(self) -> None:
-        """Close the pool if we made it; an injected aiohttp session is left to its owner."""
-        await self._pool.close()
+        """Close the pool if we made it; an injected aiohttp session is left to its owner.
+
+        A copy made by :meth:`derive` closes nothing: the pool is the original's.
+        """
+        if self._owns_pool:
+            await self._pool.close()
 
     def url(self, path: Path) -> URL:
         """The API URL of a path given as a string or as already-checked segments."""

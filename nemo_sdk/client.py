@@ -41,8 +41,15 @@ class NemoClient:
 
     Settings come from the arguments, then the environment (``NEMO_TOKEN``,
     ``NEMO_API_URL``, ``NEMO_WEB_URL``, ``NEMO_CLIENT_ID``, ``NEMO_TOKEN_CACHE``),
-    then defaults.
+    then defaults. A malformed one is a :class:`ConfigurationError` naming it (the
+    environment variable when it came from there), raised here, before anything is sent.
     Without a token the client gets an anonymous one on first use.
+
+    Lifecycle: a client belongs to the event loop it first sends from (its connections
+    live there); using it from another loop raises :class:`EventLoopMismatchError`, so
+    create it inside the coroutine that uses it. :meth:`with_options` copies share this
+    client's connection pool, token and client id; only this client's :meth:`close`
+    closes the pool (closing a copy is a no-op), as in openai-python.
 
     Args:
         base_url: the API's base URL.
@@ -181,7 +188,7 @@ class NemoClient:
 
     @property
     def closed(self) -> bool:
-        """True after ``close()``."""
+        """True after ``close()`` of this client (for a copy: of the original it came from)."""
         return self._transport.closed
 
     def with_options(
@@ -193,7 +200,9 @@ class NemoClient:
     ) -> NemoClient:
         """A copy with other timeouts or retries that shares this client's connection pool.
 
-        A number for ``timeout`` sets the total per-request timeout.
+        A number for ``timeout`` sets the total per-request timeout. The copy needs no
+        closing: its ``close()`` (or ``async with`` block) leaves the shared pool open,
+        and closing this client closes it for every copy.
         """
         config = self.config
         if isinstance(timeout, Timeouts):
@@ -207,7 +216,10 @@ class NemoClient:
         return NemoClient(_transport=self._transport.derive(config))
 
     async def close(self) -> None:
-        """Close the connection pool (an injected aiohttp session is left open)."""
+        """Close the connection pool (an injected aiohttp session is left open).
+
+        On a :meth:`with_options` copy, a no-op: the pool is the original's.
+        """
         await self._transport.close()
 
     async def __aenter__(self) -> NemoClient:

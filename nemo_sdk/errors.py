@@ -30,6 +30,16 @@ class ClientClosedError(NemoError):
     """The client was used after ``close()`` (or after its ``async with`` block ended)."""
 
 
+class EventLoopMismatchError(NemoError, RuntimeError):
+    """The client was used from an event loop other than the one its connections belong to.
+
+    aiohttp's connections are bound to the loop they were opened in: a client that ran
+    under one ``asyncio.run()`` cannot be used under the next one. Make the client inside
+    the coroutine (the loop) that uses it, e.g. ``async with NemoClient() as nemo:`` in
+    the function given to ``asyncio.run``. Nothing was sent.
+    """
+
+
 class ConfigurationError(NemoError, ValueError):
     """A setting is missing or malformed (raised before anything is sent)."""
 
@@ -350,6 +360,7 @@ __all__ = [
     "ConfigurationError",
     "DownloadError",
     "DraftNotExportable",
+    "EventLoopMismatchError",
     "EventParseError",
     "EventTooLarge",
     "ExportBlocked",

@@ -74,8 +74,9 @@ async def test_calls_work_with_an_unwritable_config_dir(
 async def test_a_renewed_client_id_that_cannot_be_written_stays_in_memory(
     emulator: Emulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    cid_path = tmp_path / "client_id"
-    cid_path.mkdir()  # a directory where the file should be: unreadable and unwritable
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a directory\n")
+    cid_path = a_file / "client_id"  # its directory is a file: nothing can be written
     emulator.faults.add("token", "400")
     caplog.set_level(logging.WARNING, logger="nemo_sdk")
     async with NemoClient(
@@ -85,4 +86,4 @@ async def test_a_renewed_client_id_that_cannot_be_written_stays_in_memory(
         renewed = nemo.auth.client_id
     token_ids = [r.headers["X-Client-Id"] for r in emulator.requests if r.route == "token"]
     assert len(token_ids) == 2 and token_ids[1] == renewed != token_ids[0]
-    assert cid_path.is_dir()
+    assert a_file.read_text() == "not a directory\n"
