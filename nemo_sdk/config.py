@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import attrs
 from yarl import URL
@@ -70,6 +71,36 @@ def check_header_value(value: str | None, setting: str) -> str | None:
     return value
 
 
+def _seconds(*, positive: bool, optional: bool = False) -> Any:
+    """An attrs validator: a finite number of seconds (> 0, or >= 0), or ``None`` if allowed."""
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        ok = (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+            and (value > 0 if positive else value >= 0)
+        )
+        if not ok:
+            bound = "> 0" if positive else ">= 0"
+            allowed = " or None" if optional else ""
+            raise ConfigurationError(
+                f"{type(instance).__name__}.{attribute.name} must be a finite number of "
+                f"seconds {bound}{allowed}, got {value!r}"
+            )
+
+    return check
+
+
+def _count(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigurationError(
+            f"{type(instance).__name__}.{attribute.name} must be a whole number >= 0, got {value!r}"
+        )
+
+
 @attrs.frozen
 class Timeouts:
     """Timeouts in seconds; ``None`` disables one.
@@ -82,9 +113,15 @@ class Timeouts:
             which have their own caps).
     """
 
-    connect: float | None = 10.0
-    read: float | None = 120.0
-    total: float | None = 300.0
+    connect: float | None = attrs.field(
+        default=10.0, validator=_seconds(positive=True, optional=True)
+    )
+    read: float | None = attrs.field(
+        default=120.0, validator=_seconds(positive=True, optional=True)
+    )
+    total: float | None = attrs.field(
+        default=300.0, validator=_seconds(positive=True, optional=True)
+    )
 
 
 @attrs.frozen
@@ -100,11 +137,11 @@ class RetrySettings:
         backoff_max: the longest single back-off for transient errors.
     """
 
-    max_retries: int = 2
-    rate_limit_wait: float = 30.0
-    max_rate_limit_wait: float = 120.0
-    backoff_initial: float = 0.5
-    backoff_max: float = 8.0
+    max_retries: int = attrs.field(default=2, validator=_count)
+    rate_limit_wait: float = attrs.field(default=30.0, validator=_seconds(positive=False))
+    max_rate_limit_wait: float = attrs.field(default=120.0, validator=_seconds(positive=False))
+    backoff_initial: float = attrs.field(default=0.5, validator=_seconds(positive=False))
+    backoff_max: float = attrs.field(default=8.0, validator=_seconds(positive=False))
 
 
 @attrs.frozen
@@ -271,8 +308,8 @@ class ClientConfig:
     chat: ChatSettings = ChatSettings()
     log_requests: bool = False
     journal_path: Path | None = None
-    render_poll_interval: float = 10.0
-    render_timeout: float = 600.0
+    render_poll_interval: float = attrs.field(default=10.0, validator=_seconds(positive=True))
+    render_timeout: float = attrs.field(default=600.0, validator=_seconds(positive=True))
 
     def __attrs_post_init__(self) -> None:
         # A config built by hand is held to what ``resolve`` checks (under the field names).
@@ -368,6 +405,6 @@ class ClientConfig:
                 if journal_path is not None
                 else default_config_dir(env) / "renders.sqlite3"
             ),
-            render_poll_interval=render_poll_interval or 10.0,
-            render_timeout=render_timeout or 600.0,
+            render_poll_interval=10.0 if render_poll_interval is None else render_poll_interval,
+            render_timeout=600.0 if render_timeout is None else render_timeout,
         )

@@ -6,6 +6,7 @@ Each case builds a client against a server that records every request it gets, t
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from nemo_sdk import ConfigurationError, NemoClient
+from nemo_sdk import ConfigurationError, NemoClient, RetrySettings, Timeouts
 from nemo_sdk.config import ClientConfig
 
 from ..conftest import FAST_RETRY
@@ -122,3 +123,24 @@ def test_a_config_built_directly_is_checked_too() -> None:
         ClientConfig(api_url="http://127.0.0.1:99999", web_url="https://nemovideo.com")
     with pytest.raises(ConfigurationError, match="token"):
         ClientConfig(api_url="http://a.test", web_url="https://b.test", token="x\r\ny")
+
+
+@pytest.mark.parametrize(
+    ("make", "setting"),
+    [
+        (lambda: Timeouts(connect=-1.0), "connect"),
+        (lambda: Timeouts(total=math.nan), "total"),
+        (lambda: Timeouts(read=0), "read"),
+        (lambda: RetrySettings(max_retries=-1), "max_retries"),
+        (lambda: RetrySettings(max_retries=1.5), "max_retries"),  # type: ignore[arg-type]
+        (lambda: RetrySettings(backoff_max=math.inf), "backoff_max"),
+        (lambda: RetrySettings(rate_limit_wait=-0.1), "rate_limit_wait"),
+        (lambda: NemoClient(render_poll_interval=0), "render_poll_interval"),
+        (lambda: NemoClient(render_poll_interval=-1), "render_poll_interval"),
+        (lambda: NemoClient(render_poll_interval=math.nan), "render_poll_interval"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_numbers_that_would_misbehave_are_refused_when_made(make: Any, setting: str) -> None:
+    with pytest.raises(ConfigurationError, match=setting):
+        make()
