@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 
 __all__ = ["REDACTED", "redact", "remember", "scrub_exception"]
@@ -72,6 +71,8 @@ def _clean_headers(headers: Mapping[str, str]) -> CIMultiDictProxy[str]:
 
 
 def _clean(value: Any) -> Any:
+    import aiohttp  # here, not at the top: errors.py imports this module, and stays light
+
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, aiohttp.RequestInfo):
@@ -89,6 +90,8 @@ def scrub_exception(exc: BaseException) -> None:
     The exceptions keep their types (callers test ``isinstance(exc.__cause__, ...)``);
     only text that could hold a token changes.
     """
+    import aiohttp
+
     seen: set[int] = set()
     stack: list[BaseException] = [exc]
     while stack:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ._secrets import redact
+
 ACCEPTED_FORMATS: tuple[str, ...] = (
     "mp4", "mov", "avi", "webm", "mkv",
     "jpg", "png", "gif", "webp",
@@ -75,12 +77,15 @@ class APIError(NemoError):
         request_id: str | None = None,
         body: str | None = None,
     ) -> None:
+        # The server's words are in these: a token it echoes back is redacted here, the one
+        # place every answer-made error passes, whatever built the message.
+        message = redact(message)
         super().__init__(message)
         self.message = message
         self.status = status
         self.code = code
         self.request_id = request_id
-        self.body = body[:2000] if body is not None else None
+        self.body = redact(body)[:2000] if body is not None else None
 
     def __str__(self) -> str:
         parts = [self.message]
@@ -249,7 +254,7 @@ class RenderFailed(APIError):
     def __init__(self, message: str, *, render_id: str, error: str | None = None, **kwargs: Any):
         super().__init__(message, **kwargs)
         self.render_id = render_id
-        self.error = error
+        self.error = redact(error) if error is not None else None
 
 
 class RenderTimeout(NemoError):
@@ -345,7 +350,7 @@ class UnknownRenderStatus(InvalidResponseError):
     def __init__(self, message: str, *, render_id: str, status_value: str, **kwargs: Any):
         super().__init__(message, **kwargs)
         self.render_id = render_id
-        self.status_value = status_value
+        self.status_value = redact(status_value)
 
 
 __all__ = [

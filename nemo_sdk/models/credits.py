@@ -11,7 +11,10 @@ class Credits(BaseModel):
     ``frozen`` credits are reserved by running work; ``total = available + frozen``.
     """
 
-    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
+    # Inputs stay out of validation errors: a server may echo the bearer token in any field.
+    model_config = ConfigDict(
+        extra="allow", frozen=True, defer_build=True, hide_input_in_errors=True
+    )
 
     available: int
     frozen: int = 0

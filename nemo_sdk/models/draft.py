@@ -94,6 +94,8 @@ class WireModel(BaseModel):
         defer_build=True,
         # Python's json writes Infinity/NaN; keep the same so dumps stay identical.
         ser_json_inf_nan="constants",
+        # Inputs stay out of validation errors: a server may echo the bearer token in any field.
+        hide_input_in_errors=True,
     )
 
     # (is_field, field name or unknown key), in input order.

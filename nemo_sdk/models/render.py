@@ -52,7 +52,7 @@ class RenderJob(BaseModel):
         raw: the answer this was read from.
     """
 
-    model_config = ConfigDict(frozen=True, defer_build=True)
+    model_config = ConfigDict(frozen=True, defer_build=True, hide_input_in_errors=True)
 
     id: str
     status: RenderStatus
@@ -127,7 +127,7 @@ class PendingRender(BaseModel):
         created_at, updated_at: Unix times.
     """
 
-    model_config = ConfigDict(frozen=True, defer_build=True)
+    model_config = ConfigDict(frozen=True, defer_build=True, hide_input_in_errors=True)
 
     render_id: str
     session_id: str

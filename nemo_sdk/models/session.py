@@ -8,7 +8,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=True, defer_build=True)
+    # Inputs stay out of validation errors: a server may echo the bearer token in any field.
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+        frozen=True,
+        defer_build=True,
+        hide_input_in_errors=True,
+    )
 
 
 class _Credentials(BaseModel):

@@ -231,3 +231,46 @@ def test_the_token_model_shows_no_extra_field() -> None:
             assert secret not in text
     assert "anon_1" in repr(model)
     assert model.token == SHAPES["nmv"]
+
+
+async def test_malformed_answers_echoing_the_token_leave_it_nowhere(
+    token: str, all_logs: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every answer is well-formed JSON of the wrong shape, with the token in each field."""
+
+    async def handler(request: web.Request) -> web.Response:
+        wrong = {
+            "token": [token], "available": token, "session_id": [token], "task_id": {"x": token},
+            "state": {"draft": token, "canvas_config": token, "video_infos": token},
+            "id": [token], "status": token, "progress": token, "files": [{"filename": [token]}],
+        }  # fmt: skip
+        return web.json_response({"code": 0, "success": True, "data": wrong, **wrong})
+
+    runner, url = await serve(handler)
+    caught: list[BaseException] = []
+    try:
+        async with NemoClient(
+            base_url=url, token=token, retry=FAST_RETRY, journal_path=False
+        ) as nemo:
+            calls: list[Callable[[], Awaitable[Any]]] = [
+                nemo.credits.balance,
+                nemo.sessions.create,
+                lambda: nemo.state.get("ses_1"),
+                lambda: nemo.renders.get("render_1"),
+                lambda: nemo.uploads.upload("ses_1", [("a.png", PNG)]),
+            ]
+            for call in calls:
+                with pytest.raises(NemoError) as info:
+                    await call()
+                caught.append(info.value)
+    finally:
+        await runner.cleanup()
+    texts = [t for exc in caught for t in texts_reachable_from(exc)]
+    texts += [r.getMessage() for r in caplog.records]
+    assert_nothing_holds(token, texts)
+
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082"
+)
