@@ -106,11 +106,19 @@ def scrub_exception(exc: BaseException) -> None:
         attrs = getattr(current, "__dict__", None)
         if attrs:
             for name, value in list(attrs.items()):
+                if isinstance(value, BaseException):  # aiohttp keeps the OSError it wraps
+                    stack.append(value)
+                    continue
                 cleaned = _clean(value)
                 if cleaned is not value:
                     with contextlib.suppress(AttributeError, TypeError):
                         setattr(current, name, cleaned)
         with contextlib.suppress(AttributeError, TypeError):
             current.args = tuple(_clean(arg) for arg in current.args)
+        if isinstance(current, OSError):  # its text comes from these, not from ``args``
+            for name in ("strerror", "filename", "filename2"):
+                value = getattr(current, name)
+                if isinstance(value, str):
+                    setattr(current, name, redact(value))
         stack += [a for a in current.args if isinstance(a, BaseException)]
         stack += [e for e in (current.__cause__, current.__context__) if e is not None]
