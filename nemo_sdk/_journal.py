@@ -86,6 +86,8 @@ class Journal:
         busy_timeout: seconds a worker thread waits for another process's lock
             before the change is kept in memory and retried in the background.
         retry_delay: the first pause between background retries (it doubles to 1 s).
+        read_timeout: seconds :meth:`pending` waits for a lock (in a thread) before it
+            lists what this process keeps in memory only.
     """
 
     def __init__(
@@ -95,11 +97,13 @@ class Journal:
         scope: str | None = None,
         busy_timeout: float = 2.0,
         retry_delay: float = 0.05,
+        read_timeout: float = 10.0,
     ) -> None:
         self.path = path
         self.scope = scope
         self.busy_timeout = busy_timeout
         self.retry_delay = retry_delay
+        self.read_timeout = read_timeout
         self._schema_on: tuple[int, int] | None = None  # (device, inode) the schema is on
         self._warned = False
         self._backlog: list[_Op] = []  # changes not yet on disk, in order
@@ -226,7 +230,7 @@ class Journal:
             sql += " WHERE api_url = ? OR api_url IS NULL"
             params = (self.scope,)
         try:
-            with self._db(max(self.busy_timeout, 10.0), write=False) as db:
+            with self._db(self.read_timeout, write=False) as db:
                 rows = db.execute(sql, params).fetchall()
         except (_Busy, OSError, _sqlite_error()) as exc:
             self._warn(f"unreadable ({exc}); listing the entries kept in memory only")
