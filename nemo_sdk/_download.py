@@ -363,13 +363,15 @@ async def _fetch(
             total: int | None
             if resp.status == 206:
                 match = _CONTENT_RANGE.fullmatch(resp.headers.get("Content-Range", "").strip())
-                if match is None or int(match[1]) != have or not have:
+                if match is None or int(match[1]) != have:
                     raise _Restart()
                 etag = resp.headers.get("ETag")
                 if etag and validator and validator.startswith('"') and etag != validator:
                     raise _Restart()  # the server ignored If-Range: another file's bytes
                 total = None if match[3] == "*" else int(match[3])
                 mode = "ab"
+                if not have:  # the first bytes: what vouches for them from now on
+                    _keep_validator(meta, resp.headers)
             else:  # 200: the file changed, the server ignored the range, or there was none
                 have, mode = 0, "wb"
                 total = resp.content_length
