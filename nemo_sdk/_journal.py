@@ -52,6 +52,7 @@ _FIELDS = (
     "render_id", "session_id", "status", "output_url", "path", "created_at", "updated_at",
 )  # fmt: skip
 _COLUMNS = ("status", "output_url", "path")  # what update() may change
+_EXIT_WAIT = 5.0
 
 
 def absolute(path: str | os.PathLike[str]) -> str:
@@ -190,9 +191,10 @@ class Journal:
                     return
                 delay = min(1.0, delay * 2)
         except asyncio.CancelledError:
-            # The loop is closing (asyncio.run cancels what is left): one last bounded
-            # attempt, so a render is not dropped because the journal was busy at exit.
-            self._flush(self.busy_timeout)
+            # The loop is closing (asyncio.run cancels what is left): one last attempt,
+            # waiting up to 5 s, so a render is not dropped because the journal was busy
+            # at exit. It blocks the loop, which has nothing left to run.
+            self._flush(max(self.busy_timeout, _EXIT_WAIT))
             raise
 
     def _flush(self, timeout: float) -> bool:
@@ -260,7 +262,11 @@ class Journal:
                 db.execute(_SCHEMA)
                 columns = {row[1] for row in db.execute("PRAGMA table_info(renders)")}
                 if "api_url" not in columns:  # a journal written by an older version
-                    db.execute("ALTER TABLE renders ADD COLUMN api_url TEXT")
+                    try:
+                        db.execute("ALTER TABLE renders ADD COLUMN api_url TEXT")
+                    except sqlite3.OperationalError as exc:
+                        if "duplicate column" not in str(exc):  # another process won the race
+                            raise
                 self._schema_on = key
             # A writer takes the lock up front: no deadlock between two upgrading readers.
             db.execute("BEGIN IMMEDIATE" if write else "BEGIN")

@@ -8,7 +8,9 @@ import dataclasses
 import os
 import sqlite3
 import stat
+import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -202,3 +204,26 @@ async def test_an_older_journal_gains_the_api_url_column(journal_path: Path) -> 
     assert [p.render_id for p in await Journal(journal_path, scope="http://b/").pending()] == [
         "render_old"
     ]
+
+
+def test_a_change_still_waiting_at_exit_is_written_before_the_loop_closes(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    first = Journal(path)
+    asyncio.run(first.record("render_early", "s"))  # the file and its table exist
+    # Another process holds the lock for a moment, past the program's own end.
+    locker = subprocess.Popen(
+        [sys.executable, "-c", _LOCKER, str(path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )  # fmt: skip
+    assert locker.stdout is not None and locker.stdin is not None
+    assert locker.stdout.readline() == b"locked\n"
+    threading.Timer(1.0, lambda: (locker.stdin.write(b"go\n"), locker.stdin.flush())).start()  # type: ignore[union-attr]
+    journal = Journal(path, busy_timeout=0.1)
+
+    async def main() -> None:
+        await journal.record("render_late", "s")
+        assert journal.waiting == 1  # busy: kept in memory; the program ends now
+
+    asyncio.run(main())
+    locker.wait(30)
+    assert set(on_disk(path)) == {"render_early", "render_late"}

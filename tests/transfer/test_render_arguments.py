@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from nemo_sdk import InvalidArgument, InvalidResponseError, NemoClient
+from nemo_sdk import InvalidArgument, InvalidResponseError, NemoClient, UnsafeFilename
 from nemo_sdk.emulator import Emulator
 
 from .conftest import ready_render, seed_draft
@@ -115,3 +115,26 @@ async def test_an_empty_download_path_is_refused(
         await client.renders.download(rid, "")
     assert emulator.count("poll") == 0
     assert not (tmp_path / f"{rid}.mp4").exists()
+
+
+async def test_a_server_name_too_long_for_its_partial_file_is_refused(
+    client: NemoClient, emulator: Emulator, session_id: str, tmp_path: Path
+) -> None:
+    rid, _ = ready_render(emulator, session_id)
+    name = "v" * 230 + ".mp4"  # under 255 bytes itself; its .part name is not
+    emulator.knobs = dataclasses.replace(
+        emulator.knobs, content_disposition=f'attachment; filename="{name}"'
+    )
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    with pytest.raises(UnsafeFilename, match="too long"):
+        await client.renders.download(rid, folder)
+    assert os.listdir(folder) == []
+
+
+@pytest.mark.parametrize("progress", ["Infinity", "1e400", float("nan")])
+def test_a_progress_that_is_no_percentage_is_an_invalid_response(progress: object) -> None:
+    from nemo_sdk.models.render import RenderJob
+
+    with pytest.raises(InvalidResponseError, match="progress"):
+        RenderJob.from_api({"data": {"status": "processing", "progress": progress}}, render_id="r")
