@@ -2,10 +2,18 @@
 
 The body goes to a partial file beside the target (``.<name>.<key>.part``),
 is fsynced, and only then linked (or, with ``overwrite``, renamed) into
-place. An interrupted transfer is resumed with an HTTP ``Range`` request
-from the bytes already on disk, within one call and across processes (the
-partial file's name is derived from the render id). The final length is
-checked against ``Content-Length`` / ``Content-Range``.
+place. One writer at a time: the partial file is locked (``fcntl.flock``;
+on platforms without it, no lock is taken), and a second download of the
+same key to the same target waits for the first and returns its file.
+
+An interrupted transfer is resumed with an HTTP ``Range`` request from the
+bytes already on disk, within one call and across processes (the partial
+file's name is derived from the render id), but only with ``If-Range``: the
+ETag (or Last-Modified) the server sent with the first bytes is kept beside
+the partial file (``.<name>.<key>.meta``), and bytes the server cannot vouch
+for are fetched again. The final length is checked against
+``Content-Length`` / ``Content-Range``, and the file's leading bytes must be
+media (the upload sniffer): an empty body or an error page is never the video.
 
 Sources are tried in order: the output URL on the CDN origin (never with
 the bearer token, API.md "GET /api/render/proxy/<id>/download"), then the
@@ -18,16 +26,17 @@ import asyncio
 import contextlib
 import email.message
 import inspect
+import json
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from yarl import URL
 
-from . import errors
+from . import _media_types, errors
 from ._logging import logger
 from ._transport import Path as ApiPath
 from ._transport import Transport, translate_errors
@@ -69,6 +78,42 @@ class _Short(errors.APIConnectionError):
 def partial_path(target: Path, key: str) -> Path:
     """The partial file of ``target`` for the download identified by ``key``."""
     return target.with_name(f".{target.name}.{key}.part")
+
+
+def _meta_path(part: Path) -> Path:
+    # Beside the partial file, no longer a name than it (see check_name_fits).
+    return part.with_name(part.name[: -len(".part")] + ".meta")
+
+
+# A key as renders.new_render_id() makes them, for checks before the id exists.
+_TYPICAL_KEY = "render_" + "0" * 32
+
+
+def _name_max(directory: Path) -> int:
+    folder = directory
+    while not folder.is_dir() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):  # no pathconf (Windows) or no answer
+        return _MAX_NAME_BYTES
+
+
+def check_name_fits(target: Path, key: str | None = None) -> None:
+    """Refuse ``target`` when its partial file's name would exceed the filesystem's limit.
+
+    ``key`` defaults to the length of a render id the SDK makes. Raises
+    :class:`~nemo_sdk.errors.InvalidArgument` naming both lengths.
+    """
+    part = partial_path(target, key or _TYPICAL_KEY).name
+    size, limit = len(os.fsencode(part)), _name_max(target.parent)
+    if size > limit:
+        room = limit - (size - len(os.fsencode(target.name)))
+        raise errors.InvalidArgument(
+            f"the file name {target.name!r} is too long: the partial file beside it needs "
+            f"{size} bytes of name and the filesystem allows {limit}; keep the name under "
+            f"{room + 1} bytes"
+        )
 
 
 def http_url(value: str | None) -> URL | None:
@@ -159,6 +204,7 @@ async def resolve_target(
     *,
     url: URL | None,
     default_name: str,
+    key: str | None = None,
 ) -> Path:
     """The file in ``directory`` a download lands in, named by the server, safely.
 
@@ -179,6 +225,12 @@ async def resolve_target(
         raise errors.UnsafeFilename(
             f"refusing the file name {name!r}: it leads out of {directory}", filename=str(name)
         )
+    try:
+        check_name_fits(target, key)
+    except errors.InvalidArgument as exc:
+        raise errors.UnsafeFilename(
+            f"refusing the server's file name: {exc}", filename=str(name)
+        ) from None
     return target
 
 
@@ -248,14 +300,52 @@ class _Writer:
         self._fh.close()
 
 
+def _read_validator(meta: Path) -> str | None:
+    try:
+        value = json.loads(meta.read_text("utf-8")).get("if_range")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def _keep_validator(meta: Path, headers: Any) -> str | None:
+    """Store what the server will accept in ``If-Range`` for this body; ``None`` if nothing."""
+    etag = headers.get("ETag")
+    # RFC 9110 13.1.5: a weak entity tag never goes in If-Range; Last-Modified may.
+    value = etag if etag and not etag.startswith("W/") else headers.get("Last-Modified")
+    if value:
+        meta.write_text(json.dumps({"if_range": value}), "utf-8")
+    else:
+        meta.unlink(missing_ok=True)
+    return value or None
+
+
+def _restart(part: Path) -> None:
+    # Truncate, never unlink: the lock is held on this inode (see _exclusive).
+    with contextlib.suppress(FileNotFoundError):
+        os.truncate(part, 0)
+    _meta_path(part).unlink(missing_ok=True)
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(_media_types.HEAD_BYTES)
+
+
 async def _fetch(
     transport: Transport, source: Source, part: Path, on_progress: DownloadProgress | None
 ) -> None:
+    meta = _meta_path(part)
     have = _size(part)
+    validator = _read_validator(meta) if have else None
+    if have and validator is None:
+        _restart(part)  # nothing says these bytes are of the file the server has now
+        have = 0
     # identity: a compressed body would make Content-Length disagree with the bytes on disk.
     headers = {"Accept-Encoding": "identity"}
-    if have:
+    if have and validator is not None:
         headers["Range"] = f"bytes={have}-"
+        headers["If-Range"] = validator
     try:
         async with transport.stream(
             "GET",
@@ -275,11 +365,17 @@ async def _fetch(
                 match = _CONTENT_RANGE.fullmatch(resp.headers.get("Content-Range", "").strip())
                 if match is None or int(match[1]) != have:
                     raise _Restart()
+                etag = resp.headers.get("ETag")
+                if etag and validator and validator.startswith('"') and etag != validator:
+                    raise _Restart()  # the server ignored If-Range: another file's bytes
                 total = None if match[3] == "*" else int(match[3])
                 mode = "ab"
-            else:  # 200: the server ignored the range, or there was none
+                if not have:  # the first bytes: what vouches for them from now on
+                    _keep_validator(meta, resp.headers)
+            else:  # 200: the file changed, the server ignored the range, or there was none
                 have, mode = 0, "wb"
                 total = resp.content_length
+                _keep_validator(meta, resp.headers)
             done = have
             writer = _Writer(part, mode)
             try:
@@ -300,6 +396,13 @@ async def _fetch(
         raise
     if total is not None and done != total:
         raise _Short(f"{source.label}: got {done} of {total} bytes")
+    # The length checks nothing when the server gave none (a close-delimited body), and
+    # an empty or tiny body can carry a matching one: the file must at least be media.
+    if _media_types.sniff(_head(part)) is None:
+        _restart(part)
+        raise errors.InvalidResponseError(
+            f"{source.label} sent {done} bytes that are not a video file", status=200
+        )
 
 
 def _place(part: Path, target: Path, overwrite: bool) -> None:
@@ -317,6 +420,7 @@ def _place(part: Path, target: Path, overwrite: bool) -> None:
             os.replace(part, target)
         else:
             part.unlink()
+    _meta_path(part).unlink(missing_ok=True)
     with contextlib.suppress(OSError):  # not every platform can fsync a directory
         fd = os.open(target.parent, os.O_RDONLY)
         try:
@@ -332,6 +436,68 @@ def _prepare_target(target: Path, key: str, overwrite: bool) -> Path:
     return partial_path(target, key)
 
 
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory lock; two writers of one target are not kept apart
+    fcntl = None  # type: ignore[assignment]
+
+
+def _try_lock(fd: int) -> bool:
+    if fcntl is None:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_mtime_ns)
+
+
+def _is_at(fd: int, path: Path) -> bool:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return False
+    own = os.fstat(fd)
+    return (own.st_dev, own.st_ino) == (st.st_dev, st.st_ino)
+
+
+@contextlib.asynccontextmanager
+async def _exclusive(part: Path) -> AsyncIterator[tuple[int, bool]]:
+    """Hold the lock of ``part`` (one writer per partial file); yields ``(fd, waited)``.
+
+    The lock is taken without blocking and polled, so that waiting never blocks the
+    event loop and a cancel stops the wait at once. A lock won on a file that is no
+    longer at ``part`` (the holder placed or removed it) guards nothing: take it again.
+    """
+    waited = False
+    delay = 0.01
+    while True:
+        fd = os.open(part, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            while not _try_lock(fd):
+                waited = True
+                await asyncio.sleep(delay)
+                delay = min(0.25, delay * 2)
+            if _is_at(fd, part):
+                break
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+    try:
+        yield fd, waited
+    finally:
+        os.close(fd)  # releases the lock
+
+
 async def download(
     transport: Transport,
     sources: Sequence[Source],
@@ -342,7 +508,34 @@ async def download(
     on_progress: DownloadProgress | None = None,
 ) -> Path:
     """Fetch from the first source that works into ``target``; see the module docstring."""
+    before = _identity(target)
     part = _prepare_target(target, key, overwrite)
+    async with _exclusive(part) as (fd, waited):
+        placed = _identity(target)
+        if waited and placed is not None and placed != before and not os.fstat(fd).st_size:
+            # Another download of this key finished while this one waited: its file.
+            part.unlink()  # ours, empty, made by _exclusive; the lock is still held
+            return target
+        try:
+            if not overwrite and placed is not None:
+                raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+            return await _download_locked(transport, sources, target, part, overwrite, on_progress)
+        except BaseException:
+            if _is_at(fd, part) and not os.fstat(fd).st_size:
+                # Nothing to resume: leave no empty partial file behind.
+                part.unlink()
+                _meta_path(part).unlink(missing_ok=True)
+            raise
+
+
+async def _download_locked(
+    transport: Transport,
+    sources: Sequence[Source],
+    target: Path,
+    part: Path,
+    overwrite: bool,
+    on_progress: DownloadProgress | None,
+) -> Path:
     failures: list[str] = []
     last: BaseException | None = None
     for source in sources:
@@ -357,7 +550,7 @@ async def download(
             try:
                 await _fetch(transport, source, part, on_progress)
             except _Restart:
-                part.unlink(missing_ok=True)
+                _restart(part)
                 stalled += 1
                 continue
             except (errors.APIConnectionError, errors.ServerError) as exc:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from . import errors
+from . import _arguments, _download, errors
 from .progress import Phase, Progress, ProgressCallback, report
 
 # The models are imported for type checking only: this module is bound on NemoClient,
@@ -151,7 +151,15 @@ def _check_out(out: str | Path, overwrite: bool) -> Path:
         raise FileNotFoundError(f"{target.parent} does not exist")
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+    _download.check_name_fits(target)  # before credits are spent, not at the download
     return target
+
+
+def _check_output(output: _Output) -> _Output:
+    _arguments.output_options(output.format, output.quality, None, None, None)
+    _arguments.optional_positive("poll_interval", output.poll_interval)
+    _arguments.optional_non_negative("render_timeout", output.render_timeout)
+    return output
 
 
 def _check_aspect(aspect: str | None) -> str | None:
@@ -251,7 +259,7 @@ async def _export_and_fetch(
     """Export ``draft``, wait for the render, download it to ``target``; report ``done``."""
     assert run.session_id is not None
     job = await nemo.renders.export(
-        run.session_id, draft, format=output.format, quality=output.quality
+        run.session_id, draft, format=output.format, quality=output.quality, download_to=target
     )
     run.render_id = job.id
     await run("rendering", 0.0, f"render {job.id} started")
@@ -341,12 +349,12 @@ async def generate_and_export(
     target = _check_out(out, overwrite)
     if max_turns < 1:
         raise errors.InvalidArgument("max_turns must be at least 1")
+    output = _check_output(_Output(overwrite, format, quality, poll_interval, render_timeout))
     run = _Run(on_progress, _handlers(handler, handlers))
     await run("connecting", None, "connecting")
     before = await _balance(nemo)  # also fetches the token, if there is none yet
     run.session_id = await _session_id(nemo, session, language)
     reply, draft = await _chat_until_exportable(nemo, run, text, max_turns)
-    output = _Output(overwrite, format, quality, poll_interval, render_timeout)
     job, path = await _export_and_fetch(nemo, run, draft, target, output)
     after = await _balance(nemo)
     spent = before - after if before is not None and after is not None else None
@@ -381,6 +389,9 @@ async def iterate(
     """
     text = _check_prompt(instruction)
     target = _check_out(out, overwrite) if export else None
+    output = _check_output(
+        _Output(overwrite, poll_interval=poll_interval, render_timeout=render_timeout)
+    )
     run = _Run(on_progress, _handlers(handler, handlers), session_id=session_id)
     await run("generating", None, text[:60])
     reply = await nemo.chat.send(session_id, text, handlers=run.handlers)
@@ -390,7 +401,6 @@ async def iterate(
     draft = (await nemo.state.get(session_id)).draft or Draft()
     result = None
     if target is not None:
-        output = _Output(overwrite, poll_interval=poll_interval, render_timeout=render_timeout)
         job, path = await _export_and_fetch(nemo, run, draft, target, output)
         result = GenerateResult(
             path=path, render=job, session_id=session_id, reply=reply, draft=draft
@@ -456,7 +466,7 @@ async def batch(
         raise errors.InvalidArgument("concurrency must be at least 1")
     work = _batch_items(items, Path(out_dir), format, overwrite)
     all_handlers = _handlers(handler, handlers)
-    output = _Output(overwrite, format, quality, poll_interval, render_timeout)
+    output = _check_output(_Output(overwrite, format, quality, poll_interval, render_timeout))
     gate = asyncio.Semaphore(concurrency)
     shared: str | None = None
     turn_lock = asyncio.Lock()  # one chat turn at a time in a shared session

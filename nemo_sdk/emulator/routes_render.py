@@ -12,13 +12,19 @@ Finished files are served from the CDN origin at ``/renders/<file>`` (and
 uploads at ``/uploads/<file>``), which refuses any request carrying an
 ``Authorization`` header, and from ``GET /api/render/proxy/<id>/download``
 with bearer auth. Both honour ``Range`` and carry the ``drop``/``truncate``
-faults.
+faults. Every file answer, faulty ones included, carries a strong ``ETag``
+and ``Last-Modified``, and a ``Range`` counts only while ``If-Range`` still
+names the file (RFC 9110 13.1.5): otherwise the whole file comes back, 200.
+
+The ``export_status`` knob is the status the export answer names (``pending``;
+``queued`` plays a service that answers with an undocumented one).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import re
 import time
 from dataclasses import dataclass, field
@@ -224,7 +230,7 @@ async def export(request: web.Request) -> web.Response:
     )  # fmt: skip
     emu.renders[rid] = rec
     rec.task = asyncio.create_task(_run(emu, request.app[_SLOTS], rec))
-    return render_ok({"id": rid, "status": "pending", "progress": 0})
+    return render_ok({"id": rid, "status": emu.knobs.export_status, "progress": 0})
 
 
 def _owned(request: web.Request) -> RenderRecord:
@@ -261,9 +267,32 @@ async def cancel(request: web.Request) -> web.Response:
 # ---------------------------------------------------------------- files
 
 
-def _range_start(request: web.Request, size: int) -> int | None:
+def _validators(path: Path) -> dict[str, str]:
+    # The ETag aiohttp's FileResponse sends, so every answer about one file agrees.
+    st = path.stat()
+    return {
+        "ETag": f'"{st.st_mtime_ns:x}-{st.st_size:x}"',
+        "Last-Modified": email.utils.formatdate(st.st_mtime, usegmt=True),
+    }
+
+
+def _range_applies(request: web.Request, path: Path) -> bool:
+    """False when ``If-Range`` names another version of the file: the Range is ignored."""
+    value = request.headers.get("If-Range")
+    if value is None:
+        return True
+    if value.startswith(('"', "W/")):
+        return value == _validators(path)["ETag"]  # a strong comparison; W/ never matches
+    try:
+        since = email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return False
+    return int(path.stat().st_mtime) <= since
+
+
+def _range_start(request: web.Request, size: int, path: Path) -> int | None:
     header = request.headers.get("Range")
-    if not header:
+    if not header or not _range_applies(request, path):
         return None
     match = _RANGE.fullmatch(header.strip())
     if match is None or int(match[1]) >= size:
@@ -289,16 +318,21 @@ def _open_at(path: Path, offset: int) -> IO[bytes]:
 async def _faulty(request: web.Request, path: Path, fault: Fault) -> web.StreamResponse:
     # Promise the whole (remaining) file, send part of it, hang up.
     size = _file_size(path)
-    start = _range_start(request, size)
+    start = _range_start(request, size, path)
     first = start or 0
-    resp = web.StreamResponse(status=200 if start is None else 206)
+    resp = web.StreamResponse(status=200 if start is None else 206, headers=_validators(path))
     resp.headers["Content-Type"] = "application/octet-stream"
     resp.headers["Accept-Ranges"] = "bytes"
     if start is not None:
         resp.headers["Content-Range"] = f"bytes {start}-{size - 1}/{size}"
     length = size - first
     resp.content_length = length
-    default = length // 2 if fault.kind == "truncate" else min(length // 4, 64 * 1024)
+    if fault.kind == "whole":
+        default = length
+    elif fault.kind == "truncate":
+        default = length // 2
+    else:
+        default = min(length // 4, 64 * 1024)
     cut = min(length, int(fault.params.get("at", default)))
     await resp.prepare(request)
     with _open_at(path, first) as fh:
@@ -309,7 +343,7 @@ async def _faulty(request: web.Request, path: Path, fault: Fault) -> web.StreamR
                 break
             await resp.write(chunk)
             sent += len(chunk)
-    if request.transport is not None:
+    if request.transport is not None and fault.kind != "whole":
         request.transport.close()
     return resp
 
@@ -317,8 +351,11 @@ async def _faulty(request: web.Request, path: Path, fault: Fault) -> web.StreamR
 async def _lying(request: web.Request, path: Path, fault: Fault) -> web.StreamResponse:
     # The whole (remaining) file under a Content-Length off by ``delta`` bytes.
     size = _file_size(path)
-    start = _range_start(request, size)
-    headers = {"Content-Type": "application/octet-stream", "Accept-Ranges": "bytes"}
+    start = _range_start(request, size, path)
+    headers = {
+        "Content-Type": "application/octet-stream", "Accept-Ranges": "bytes",
+        **_validators(path),
+    }  # fmt: skip
     if start is not None:
         headers["Content-Range"] = f"bytes {start}-{size - 1}/{size}"
     with _open_at(path, start or 0) as fh:
@@ -343,6 +380,9 @@ async def serve_file(request: web.Request, path: Path | None, route: str) -> web
         return await _lying(request, path, fault)
     if fault is not None and fault.kind in ("drop", "truncate"):
         return await _faulty(request, path, fault)
+    if "Range" in request.headers and not _range_applies(request, path):
+        # aiohttp's FileResponse reads If-Range as a date only: an ETag would pass.
+        return await _faulty(request, path, Fault(route, "whole"))
     # FileResponse uses sendfile and answers Range / If-Range itself.
     headers = {"Accept-Ranges": "bytes", **_disposition(emu, path)}
     return web.FileResponse(path, headers=headers)

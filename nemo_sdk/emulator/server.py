@@ -44,6 +44,8 @@ class Knobs:
     content_disposition: str | None = None
     # Renders that run at once (each in a worker thread); the others wait their turn.
     render_slots: int = 2
+    # The status the export answer names ("queued" plays a service outside the contract).
+    export_status: str = "pending"
 
 
 class Emulator:
@@ -70,6 +72,7 @@ class Emulator:
         edit_cost (int): credits charged by the agent for editing, once per session (50).
         render_seconds (float): how long a render takes at the least.
         render_slots (int): renders that run at once (2); the others wait, ``pending``.
+        export_status (str): the status the export answer names (``pending``).
         poll_shape (str): the render poll answer's shape: ``data``, ``top`` (v1.9) or
             ``alternate`` (switch at each poll, the default).
         sse_delay (float): pause between chat events.

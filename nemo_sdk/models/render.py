@@ -9,6 +9,7 @@ a poller can never loop forever on a state it does not understand.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -101,7 +102,13 @@ class RenderJob(BaseModel):
         try:
             progress_value = None if progress is None else float(progress)
         except ValueError:
-            progress_value = None
+            progress_value = None  # a word where a number belongs: progress unknown
+        except OverflowError:  # an integer too large for a float (400 digits)
+            raise InvalidResponseError(
+                f"render {render_id}: progress {str(progress)[:20]}... is not a percentage"
+            ) from None
+        if progress_value is not None and not math.isfinite(progress_value):
+            raise InvalidResponseError(f"render {render_id}: progress {progress!r} is not finite")
         job_id = _first(data.get("id"), data.get("taskId"), doc.get("id"), doc.get("taskId"))
         return cls(
             id=str(job_id or render_id),

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .. import _download, errors
+from .. import _arguments, _download, errors
 from .._journal import Journal
 from .._logging import logger
 from .._transport import Transport, check_id
@@ -82,7 +82,9 @@ class Renders(Resource):
     def __init__(self, transport: Transport) -> None:
         super().__init__(transport)
         path = transport.config.journal_path
-        self.journal: Journal | None = Journal(path) if path is not None else None
+        self.journal: Journal | None = (
+            Journal(path, scope=str(transport.config.api_url)) if path is not None else None
+        )
         self._state = StateResource(transport)
 
     # ------------------------------------------------------------------ export
@@ -97,15 +99,24 @@ class Renders(Resource):
         width: int | None = None,
         height: int | None = None,
         fps: float | None = None,
+        download_to: str | Path | None = None,
     ) -> RenderJob:
         """Start rendering ``draft`` (default: the session's latest draft); free of credits.
 
+        ``download_to`` is where the file will be downloaded: it is journaled (made
+        absolute) with the render before the request is sent, so a program that
+        crashes mid-render knows where the file was meant to go.
+
         Raises:
+            InvalidArgument: ``format``/``quality`` empty, ``width``/``height`` not a whole
+                number above zero, ``fps`` not a finite number above zero (nothing sent).
             InvalidDraft: ``draft`` is not in the timeline format (nothing sent).
             DraftNotExportable: no tracks, or every track's ``sg`` is empty (nothing sent).
             ExportBlocked: HTTP 402, the plan or the token cannot export (never retried).
         """
         sid = check_id("session id", session_id)
+        output = _arguments.output_options(format, quality, width, height, fps)
+        target = None if download_to is None else str(check_target(download_to))
         if draft is None:
             draft = (await self._state.get(sid)).draft
         parsed = draft if isinstance(draft, Draft) or draft is None else Draft.from_wire(draft)
@@ -113,43 +124,39 @@ class Renders(Resource):
             raise errors.DraftNotExportable(
                 "the draft has no track with a segment; generate or edit something first"
             )
-        output: dict[str, Any] = {"format": format, "quality": quality}
-        for key, value in (("width", width), ("height", height), ("fps", fps)):
-            if value is not None:
-                output[key] = value
         wire = parsed.to_wire()
 
         def body(render_id: str) -> dict[str, Any]:
             return {"id": render_id, "sessionId": sid, "draft": wire, "output": output}
 
         render_id = new_render_id()
-        self._record(render_id, sid)
+        await self._record(render_id, sid, target)
         try:
             job = await self._submit(body(render_id), render_id)
         except _Unresolved as unresolved:
-            raise self._unconfirmed(render_id, unresolved) from unresolved.error.__cause__
+            raise await self._unconfirmed(render_id, unresolved) from unresolved.error.__cause__
         except _FINAL:
-            self._forget(render_id)
+            await self._forget(render_id)
             raise
         except errors.NemoError as exc:
             # API.md: when a submit fails (a duplicate id among the causes), make a
             # new id and retry once. Only here, where the server has said the first
             # id is unknown to it (or refused it): a second render is never a copy.
-            self._forget(render_id)
+            await self._forget(render_id)
             logger.info("export %s failed (%s); retrying once with a new id", render_id, exc)
             render_id = new_render_id()
-            self._record(render_id, sid)
+            await self._record(render_id, sid, target)
             try:
                 job = await self._submit(body(render_id), render_id)
             except _Unresolved as unresolved:
-                raise self._unconfirmed(render_id, unresolved) from unresolved.error.__cause__
+                raise await self._unconfirmed(render_id, unresolved) from unresolved.error.__cause__
             except errors.NemoError:
-                self._forget(render_id)
+                await self._forget(render_id)
                 raise
         if job.id != render_id:
-            self._forget(render_id)
-            self._record(job.id, sid)
-        self._update(job.id, status=job.status)
+            await self._record(job.id, sid, target)  # before the old entry goes: never neither
+            await self._forget(render_id)
+        await self._update(job.id, status=job.status)
         return job
 
     async def _submit(self, body: dict[str, Any], render_id: str) -> RenderJob:
@@ -168,14 +175,16 @@ class Renders(Resource):
                 raise _Unresolved(exc, lookup) from exc
         try:
             return RenderJob.from_api(doc, render_id=render_id)
-        except errors.UnknownRenderStatus:
-            raise
-        except errors.InvalidResponseError:
-            return RenderJob(id=render_id, status="pending", raw=doc)  # accepted, no status said
+        except errors.InvalidResponseError as exc:
+            # A success answer means the render exists, whatever status it names (an
+            # undocumented "queued", none at all): never submitted again, kept journaled.
+            # A poll that keeps naming an unknown status raises UnknownRenderStatus then.
+            logger.warning("export %s accepted with an unreadable answer (%s)", render_id, exc)
+            return RenderJob(id=render_id, status="pending", raw=doc)
 
-    def _unconfirmed(self, render_id: str, unresolved: _Unresolved) -> errors.NemoError:
+    async def _unconfirmed(self, render_id: str, unresolved: _Unresolved) -> errors.NemoError:
         """Keep an export whose fate is unknown in the journal; the error to raise."""
-        self._update(render_id, status=_UNCONFIRMED)
+        await self._update(render_id, status=_UNCONFIRMED)
         logger.warning(
             "export %s: the answer was lost (%s) and the render could not be looked up "
             "(%s); it stays in the job journal: renders.wait(%r) resumes it if it exists",
@@ -206,19 +215,23 @@ class Renders(Resource):
         polled through until the deadline; an unknown status is raised at once.
 
         Args:
-            poll_interval: seconds between polls (default: the client's, 10 s).
-            timeout: overall deadline in seconds (default: the client's, 600 s).
+            poll_interval: seconds between polls, above zero (default: the client's, 10 s).
+            timeout: overall deadline in seconds, zero or more (default: the client's, 600 s).
             cancel_on_timeout: cancel the render when the deadline passes.
             on_progress: called with the job whenever status or progress changed.
 
         Raises:
+            InvalidArgument: ``poll_interval`` or ``timeout`` is not a finite number in
+                range (NaN, a negative or zero interval; nothing sent).
             RenderFailed: the job failed or was cancelled.
             RenderTimeout: the deadline passed (the id still resumes the wait).
         """
         rid = check_id("render id", render_id)
+        interval = _arguments.optional_positive("poll_interval", poll_interval)
+        limit = _arguments.optional_non_negative("timeout", timeout)
         config = self._transport.config
-        interval = config.render_poll_interval if poll_interval is None else poll_interval
-        deadline = time.monotonic() + (config.render_timeout if timeout is None else timeout)
+        interval = config.render_poll_interval if interval is None else interval
+        deadline = time.monotonic() + (config.render_timeout if limit is None else limit)
         seen: tuple[str, float | None] | None = None
         last_status: str | None = None
         while True:
@@ -227,7 +240,7 @@ class Renders(Resource):
             except errors.UnknownRenderStatus:
                 raise
             except errors.NotFoundError:
-                self._forget_if_never_acknowledged(rid)
+                await self._forget_if_never_acknowledged(rid)
                 raise
             except _TRANSIENT as exc:
                 # A poll that failed says nothing about the render (replicate #394's lesson).
@@ -238,11 +251,11 @@ class Renders(Resource):
                     await _call(on_progress, job)
                 if job.status != last_status:
                     last_status = job.status
-                    self._update(rid, status=job.status, output_url=job.output_url)
+                    await self._update(rid, status=job.status, output_url=job.output_url)
                 if job.succeeded:
                     return job
                 if job.done:
-                    self._forget(rid)
+                    await self._forget(rid)
                     raise errors.RenderFailed(
                         f"render {rid} {job.status}: {job.error or 'no reason given'}",
                         render_id=rid,
@@ -264,16 +277,22 @@ class Renders(Resource):
             await self._transport.sleep(min(interval, remaining))
 
     async def cancel(self, render_id: str) -> RenderJob:
-        """Cancel a pending or processing render (``POST .../lambda/<id>/cancel``)."""
+        """Cancel a pending or processing render (``POST .../lambda/<id>/cancel``).
+
+        The journal lets the render go, unless the answer says it completed first:
+        its file is still to be downloaded.
+        """
         rid = check_id("render id", render_id)
         doc = await self._transport.request(
             "POST", ("api", "render", "proxy", "lambda", rid, "cancel"), idempotent=True
         )
-        self._forget(rid)
         try:
-            return RenderJob.from_api(doc, render_id=rid)
+            job = RenderJob.from_api(doc, render_id=rid)
         except errors.InvalidResponseError:
-            return await self.get(rid)
+            job = await self.get(rid)
+        if not job.succeeded:
+            await self._forget(rid)
+        return job
 
     # ------------------------------------------------------------------ download
 
@@ -298,13 +317,18 @@ class Renders(Resource):
         that would leave the directory (``..``, ``/``, an absolute path, NUL...) is
         refused before anything is written.
 
+        Two downloads of one render to one target (two tasks, two processes) take
+        turns: the second waits for the first and returns its file.
+
         Raises:
+            InvalidArgument: ``path`` is empty, or its name is too long to hold the
+                partial file's name beside it (nothing sent).
             FileExistsError: the target exists and ``overwrite`` is false (nothing fetched).
             UnsafeFilename: the server-supplied name is not one plain file name.
             DownloadError: neither source delivered the file.
         """
         rid = check_id("render id", render_id)
-        target = Path(path)
+        target = check_target(path, rid)
         directory = target if _is_dir(target) else None
         if directory is None and _exists(target) and not overwrite:
             raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
@@ -312,7 +336,7 @@ class Renders(Resource):
         if not job.done:
             job = await self.wait(rid)
         if not job.succeeded:
-            self._forget(rid)
+            await self._forget(rid)
             reason = job.error or "no file"
             raise errors.RenderFailed(
                 f"render {rid} {job.status}: {reason}", render_id=rid, error=job.error
@@ -327,39 +351,62 @@ class Renders(Resource):
         sources.append(_download.Source("fallback route", fallback, True))
         if directory is not None:
             target = await _download.resolve_target(
-                self._transport, sources, directory, url=url, default_name=f"{rid}.mp4"
+                self._transport, sources, directory, url=url, default_name=f"{rid}.mp4", key=rid
             )
             if _exists(target) and not overwrite:
                 raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
-        self._update(rid, path=str(target))
+        await self._update(rid, path=str(target))
         saved = await _download.download(
             self._transport, sources, target, key=rid, overwrite=overwrite, on_progress=on_progress
         )
-        self._forget(rid)
+        await self._forget(rid)
         return saved
 
     # ------------------------------------------------------------------ journal
 
     async def pending(self) -> list[PendingRender]:
-        """Exports recorded in the journal and not yet downloaded, oldest first."""
-        return self.journal.pending() if self.journal is not None else []
+        """Exports of this client's API URL not yet downloaded, oldest first (the journal)."""
+        return await self.journal.pending() if self.journal is not None else []
 
-    def _record(self, render_id: str, session_id: str) -> None:
+    async def forget(self, render_id: str) -> None:
+        """Drop ``render_id`` from the job journal; nothing is sent, the render is untouched.
+
+        For an entry you will never download (``pending()`` lists it until then).
+        Its id still works with ``wait`` and ``download``.
+        """
+        await self._forget(check_id("render id", render_id))
+
+    async def _record(self, render_id: str, session_id: str, path: str | None = None) -> None:
         if self.journal is not None:
-            self.journal.record(render_id, session_id)
+            await self.journal.record(render_id, session_id, path=path)
 
-    def _update(self, render_id: str, **fields: str | None) -> None:
+    async def _update(self, render_id: str, **fields: str | None) -> None:
         if self.journal is not None:
-            self.journal.update(render_id, **fields)
+            await self.journal.update(render_id, **fields)
 
-    def _forget(self, render_id: str) -> None:
+    async def _forget(self, render_id: str) -> None:
         if self.journal is not None:
-            self.journal.forget(render_id)
+            await self.journal.forget(render_id)
 
-    def _forget_if_never_acknowledged(self, render_id: str) -> None:
+    async def _forget_if_never_acknowledged(self, render_id: str) -> None:
         # An export whose submit was never answered and that the service does not
         # know: it was never made. One the service did acknowledge stays recorded.
         if self.journal is not None:
-            for entry in self.journal.pending():
+            for entry in await self.journal.pending():
                 if entry.render_id == render_id and entry.status in _NEVER_ACKNOWLEDGED:
-                    self.journal.forget(render_id)
+                    await self.journal.forget(render_id)
+
+
+def check_target(path: str | Path, key: str | None = None) -> Path:
+    """``path`` as a download target, refused up front when empty or too long a name.
+
+    An empty string would mean the current directory. The partial file beside the
+    target (``.<name>.<render id>.part``) must fit the filesystem's name limit too:
+    a name that cannot hold it is refused here, not after a render was paid for.
+    """
+    if isinstance(path, str) and not path.strip():
+        raise errors.InvalidArgument("the download path is empty; give a file or a directory")
+    target = Path(path)
+    if not _is_dir(target):
+        _download.check_name_fits(target, key)
+    return target

@@ -49,11 +49,12 @@ async def session_id(client: NemoClient) -> str:
 
 
 def ready_render(emu: Emulator, session_id: str, size: int = 3 * 1024 * 1024) -> tuple[str, bytes]:
-    """A completed render of random bytes (downloads do not care what the file holds)."""
+    """A completed render: an MP4 signature and random bytes (downloads sniff no further)."""
     rid = f"render_test{len(emu.renders)}_{int(time.time() * 1e6)}"
     folder = emu.data_dir / "renders"
     folder.mkdir(parents=True, exist_ok=True)
-    body = os.urandom(size)
+    # An MP4 box header, then noise: the download checks that a file is media.
+    body = (b"\x00\x00\x00\x18ftypisom" + os.urandom(size))[:size]
     path = folder / f"{rid}.mp4"
     path.write_bytes(body)
     session = emu.store.sessions[session_id]

@@ -73,27 +73,30 @@ def test_render_job_refuses_unknown_or_missing_status() -> None:
     assert failed.done and not failed.succeeded and failed.error == "boom"
 
 
-def test_journal_round_trip(tmp_path: Path) -> None:
+async def test_journal_round_trip(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "a" / "j.sqlite3")
-    journal.record("render_1", "ses_1")
-    journal.record("render_2", "ses_1")
-    journal.update("render_1", status="completed", output_url="https://c/x", bogus="ignored")
+    await journal.record("render_1", "ses_1")
+    await journal.record("render_2", "ses_1")
+    await journal.update("render_1", status="completed", output_url="https://c/x", bogus="ignored")
     other = Journal(journal.path)  # another process
-    first, second = other.pending()
+    first, second = await other.pending()
     assert (first.render_id, first.status, first.output_url) == (
         "render_1",
         "completed",
         "https://c/x",
     )
     assert second.status == "submitting"
-    other.forget("render_1")
-    assert [p.render_id for p in journal.pending()] == ["render_2"]
+    await other.forget("render_1")
+    assert [p.render_id for p in await journal.pending()] == ["render_2"]
 
 
-def test_unusable_journal_is_ignored(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+async def test_unusable_journal_is_ignored(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
     journal = Journal(blocker / "j.sqlite3")  # its folder cannot be made
-    journal.record("render_1", "ses_1")
-    assert journal.pending() == []
+    await journal.record("render_1", "ses_1")
+    # Kept in this process's memory: listed, never lost to a file it cannot write.
+    assert [p.render_id for p in await journal.pending()] == ["render_1"]
     assert "unusable" in caplog.text
