@@ -22,6 +22,7 @@ from .._logging import logger
 from .._transport import Transport, check_id
 from ..models.draft import Draft
 from ..models.render import PendingRender, RenderJob
+from . import _chosen
 from ._base import Resource
 from .state import StateResource
 
@@ -97,8 +98,12 @@ class Renders(Resource):
         width: int | None = None,
         height: int | None = None,
         fps: float | None = None,
+        render_id: str | None = None,
     ) -> RenderJob:
         """Start rendering ``draft`` (default: the session's latest draft); free of credits.
+
+        ``render_id`` (for example derived from a job id) makes the call get-or-create:
+        a render that already has that id is returned instead of starting another.
 
         Raises:
             InvalidDraft: ``draft`` is not in the timeline format (nothing sent).
@@ -122,6 +127,8 @@ class Renders(Resource):
         def body(render_id: str) -> dict[str, Any]:
             return {"id": render_id, "sessionId": sid, "draft": wire, "output": output}
 
+        if render_id is not None:
+            return await _chosen.export(self, check_id("render id", render_id), sid, body)
         render_id = new_render_id()
         self._record(render_id, sid)
         try:
@@ -199,6 +206,7 @@ class Renders(Resource):
         timeout: float | None = None,
         cancel_on_timeout: bool = False,
         on_progress: RenderProgress | None = None,
+        on_poll: RenderProgress | None = None,
     ) -> RenderJob:
         """Poll until the job completes; works from the id alone, in any process.
 
@@ -210,6 +218,8 @@ class Renders(Resource):
             timeout: overall deadline in seconds (default: the client's, 600 s).
             cancel_on_timeout: cancel the render when the deadline passes.
             on_progress: called with the job whenever status or progress changed.
+            on_poll: called with the job after every answered poll (a job engine's
+                heartbeat); ``renders.get`` is the one-step poll for engine timers.
 
         Raises:
             RenderFailed: the job failed or was cancelled.
@@ -233,6 +243,7 @@ class Renders(Resource):
                 # A poll that failed says nothing about the render (replicate #394's lesson).
                 logger.info("polling render %s failed (%s); polling on", rid, exc)
             else:
+                await _call(on_poll, job)
                 if (job.status, job.progress) != seen:
                     seen = (job.status, job.progress)
                     await _call(on_progress, job)
