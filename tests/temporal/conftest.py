@@ -27,7 +27,7 @@ import pytest
 
 pytest.importorskip("temporalio")
 
-from temporalio.client import Client  # noqa: E402
+from temporalio.client import Client
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
@@ -142,9 +142,11 @@ class Rig:
 
     async def fault(self, route: str, kind: str, **params: Any) -> None:
         body = {"route": route, "kind": kind, **params}
-        async with aiohttp.ClientSession() as http:
-            async with http.post(f"{self.control_url}/fault", json=body) as r:
-                assert r.status == 200
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{self.control_url}/fault", json=body) as r,
+        ):
+            assert r.status == 200
 
     def close(self) -> None:
         for proc in [*self.workers, self.emulator]:

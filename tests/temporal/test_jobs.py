@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import uuid
-from pathlib import Path
 from typing import Any
 
 import av
@@ -41,8 +41,9 @@ async def run_job(temporal: Client, rig: Rig, job: VideoJob, job_id: str | None 
     )
 
 
-def assert_playable(path: str | None) -> None:
+def assert_playable(path: str | None, size: int | None) -> None:
     assert path is not None
+    assert os.path.getsize(path) == size
     with av.open(path) as container:
         assert container.streams.video and container.duration
 
@@ -53,8 +54,7 @@ async def assert_exactly_once(rig: Rig, result: VideoResult) -> None:
     assert [t["session"] for t in stats["turns"]] == [result.session_id]
     renders = [r for r in stats["renders"] if r["session"] == result.session_id]
     assert [r["id"] for r in renders] == [result.render_id]
-    assert_playable(result.path)
-    assert Path(result.path or "").stat().st_size == result.size
+    assert_playable(result.path, result.size)
 
 
 async def test_one_video_end_to_end(temporal: Client, make_rig: Any) -> None:
