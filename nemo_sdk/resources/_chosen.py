@@ -1,4 +1,6 @@
-"""Exports under a caller-chosen render id: get-or-create, one render per id.
+"""Fleet-facing render steps: exports under a caller-chosen id, downloads into a stream.
+
+Exports under a caller-chosen render id: get-or-create, one render per id.
 
 API.md lets the client name the render (``id`` in the export body) and refuses
 a duplicate id. So a look-up before the submit, and another after a refused
@@ -12,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .. import errors
+from .. import _download, errors
+from .._download_stream import Writable, download_to
 from .._logging import logger
 from ..models.render import RenderJob
 
@@ -55,3 +58,30 @@ async def export(
         job = found
     renders._update(job.id, status=job.status)
     return job
+
+
+async def download_to_stream(
+    renders: Renders,
+    render_id: str,
+    stream: Writable,
+    on_progress: _download.DownloadProgress | None,
+) -> int:
+    """``renders.download`` into a stream: wait if needed, then the same sources in order."""
+    job = await renders.get(render_id)
+    if not job.done:
+        job = await renders.wait(render_id)
+    if not job.succeeded:
+        raise errors.RenderFailed(
+            f"render {render_id} {job.status}: {job.error or 'no file'}",
+            render_id=render_id,
+            error=job.error,
+        )
+    sources: list[_download.Source] = []
+    url = _download.http_url(job.output_url)
+    if url is not None:
+        sources.append(_download.Source(f"output URL {url.origin()}", url, False))
+    fallback = ("api", "render", "proxy", render_id, "download")
+    sources.append(_download.Source("fallback route", fallback, True))
+    size = await download_to(renders._transport, sources, stream, on_progress=on_progress)
+    renders._forget(render_id)
+    return size

@@ -14,9 +14,10 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast, overload
 
 from .. import _download, errors
+from .._download_stream import Writable, is_writable
 from .._journal import Journal
 from .._logging import logger
 from .._transport import Transport, check_id
@@ -111,6 +112,7 @@ class Renders(Resource):
             ExportBlocked: HTTP 402, the plan or the token cannot export (never retried).
         """
         sid = check_id("session id", session_id)
+        chosen = None if render_id is None else check_id("render id", render_id)
         if draft is None:
             draft = (await self._state.get(sid)).draft
         parsed = draft if isinstance(draft, Draft) or draft is None else Draft.from_wire(draft)
@@ -127,8 +129,8 @@ class Renders(Resource):
         def body(render_id: str) -> dict[str, Any]:
             return {"id": render_id, "sessionId": sid, "draft": wire, "output": output}
 
-        if render_id is not None:
-            return await _chosen.export(self, check_id("render id", render_id), sid, body)
+        if chosen is not None:
+            return await _chosen.export(self, chosen, sid, body)
         render_id = new_render_id()
         self._record(render_id, sid)
         try:
@@ -288,6 +290,7 @@ class Renders(Resource):
 
     # ------------------------------------------------------------------ download
 
+    @overload
     async def download(
         self,
         render_id: str,
@@ -295,8 +298,31 @@ class Renders(Resource):
         *,
         overwrite: bool = False,
         on_progress: _download.DownloadProgress | None = None,
-    ) -> Path:
+    ) -> Path: ...
+
+    @overload
+    async def download(
+        self,
+        render_id: str,
+        path: Writable,
+        *,
+        overwrite: bool = False,
+        on_progress: _download.DownloadProgress | None = None,
+    ) -> int: ...
+
+    async def download(
+        self,
+        render_id: str,
+        path: str | Path | Writable,
+        *,
+        overwrite: bool = False,
+        on_progress: _download.DownloadProgress | None = None,
+    ) -> Path | int:
         """Save the rendered file at ``path``, waiting for the render first if needed.
+
+        ``path`` may instead be a writable binary stream or an async writer (its
+        ``write`` returns an awaitable): the file is written into it with the same
+        checks, and the number of bytes is returned (:mod:`nemo_sdk._download_stream`).
 
         The output URL is fetched without the bearer token; if that fails, the
         authenticated ``GET /api/render/proxy/<id>/download`` is used. Nothing
@@ -315,7 +341,9 @@ class Renders(Resource):
             DownloadError: neither source delivered the file.
         """
         rid = check_id("render id", render_id)
-        target = Path(path)
+        if is_writable(path):
+            return await _chosen.download_to_stream(self, rid, cast(Writable, path), on_progress)
+        target = Path(cast("str | Path", path))
         directory = target if _is_dir(target) else None
         if directory is None and _exists(target) and not overwrite:
             raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
