@@ -11,8 +11,17 @@ import av
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
+from temporalio.worker import Replayer
 
-from nemo_sdk.contrib.temporal import MakeVideo, VideoJob, VideoResult, render_id_for
+from nemo_sdk import NemoClient, errors
+from nemo_sdk.contrib.temporal import (
+    MakeVideo,
+    MakeVideos,
+    VideoJob,
+    VideoResult,
+    create_worker,
+    render_id_for,
+)
 
 from .conftest import Rig, wait_for
 
@@ -64,6 +73,19 @@ async def test_one_video_end_to_end(temporal: Client, make_rig: Any) -> None:
     assert result.render_id == render_id_for("video-happy")
     assert result.output_url
     await assert_exactly_once(rig, result)
+    # The workflow code is deterministic: its recorded history replays without error.
+    history = await temporal.get_workflow_handle("video-happy").fetch_history()
+    await Replayer(workflows=[MakeVideo, MakeVideos]).replay_workflow(history)
+
+
+async def test_a_worker_with_an_anonymous_token_is_refused_before_any_work(
+    temporal: Client, make_rig: Any
+) -> None:
+    rig = make_rig()
+    async with NemoClient(base_url=rig.api_url) as nemo:
+        with pytest.raises(errors.ConfigurationError, match="registered token"):
+            create_worker(temporal, nemo, task_queue=rig.task_queue)
+    assert (await rig.stats())["sessions"] == 0
 
 
 async def _kill_when(temporal: Client, rig: Rig, job: VideoJob, reached: Any) -> VideoResult:
