@@ -6,6 +6,7 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from ...client import NemoClient
 from .activities import NemoActivities
@@ -34,6 +35,15 @@ def create_worker(
         ConfigurationError: ``nemo`` would use an anonymous token (before any work).
     """
     activities = NemoActivities(nemo)
+    # The workflows' module sits in nemo_sdk, whose modules (and aiohttp, pydantic...)
+    # would be imported again in the sandbox for every workflow run: pass them through.
+    # The workflow code itself only uses temporalio and the dataclasses of _types.
+    options.setdefault(
+        "workflow_runner",
+        SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules("nemo_sdk")
+        ),
+    )
     return Worker(
         client,
         task_queue=task_queue,
