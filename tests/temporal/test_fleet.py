@@ -17,7 +17,7 @@ JOBS = int(os.environ.get("NEMO_TEMPORAL_JOBS", "50"))
 
 @pytest.mark.timeout(300)
 async def test_fifty_jobs_on_two_workers(temporal: Client, make_rig: Any) -> None:
-    rig = make_rig(render_slots=4, clip_seconds=0.5)
+    rig = make_rig()
     rig.start_worker()
     rig.start_worker()
     # Heartbeats get room here: two loaded cores serve 50 jobs at once.

@@ -157,7 +157,11 @@ async def test_same_job_id_twice_is_refused(temporal: Client, make_rig: Any) -> 
 
 @pytest.mark.parametrize(
     ("route", "kind", "error_type"),
-    [("chat", "2001", "InsufficientCreditsError"), ("export", "402", "ExportBlocked")],
+    [
+        ("chat", "2001", "InsufficientCreditsError"),
+        ("chat", "1002", "SessionNotFoundError"),
+        ("export", "402", "ExportBlocked"),
+    ],
 )
 async def test_permanent_error_ends_the_workflow_at_once(
     temporal: Client, make_rig: Any, route: str, kind: str, error_type: str
