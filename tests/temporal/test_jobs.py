@@ -88,7 +88,10 @@ async def test_a_worker_with_an_anonymous_token_is_refused_before_any_work(
     assert (await rig.stats())["sessions"] == 0
 
 
-async def _kill_when(temporal: Client, rig: Rig, job: VideoJob, reached: Any) -> VideoResult:
+async def _kill_when(
+    temporal: Client, rig: Rig, job: VideoJob, reached: Any
+) -> tuple[VideoResult, dict[str, Any]]:
+    """Start a job on one worker, SIGKILL it at ``reached``, finish on a new worker."""
     first = rig.start_worker()
     handle = await temporal.start_workflow(
         MakeVideo.run,
@@ -101,7 +104,30 @@ async def _kill_when(temporal: Client, rig: Rig, job: VideoJob, reached: Any) ->
     first.send_signal(signal.SIGKILL)
     first.wait()
     rig.start_worker()
-    return await handle.result()
+    result = await handle.result()
+    return result, await _steps(handle.fetch_history)
+
+
+async def _steps(fetch: Any) -> dict[str, Any]:
+    """From the workflow's history: each activity's last attempt, and those timed out."""
+    history = await fetch()
+    names: dict[int, str] = {}
+    attempts: dict[str, int] = {}
+    timed_out: list[str] = []
+    for event in history.events:
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            names[event.event_id] = (
+                event.activity_task_scheduled_event_attributes.activity_type.name
+            )
+        elif event.HasField("activity_task_started_event_attributes"):
+            started = event.activity_task_started_event_attributes
+            name = names[started.scheduled_event_id]
+            attempts[name] = max(attempts.get(name, 0), started.attempt)
+        elif event.HasField("activity_task_timed_out_event_attributes"):
+            timed_out.append(
+                names[event.activity_task_timed_out_event_attributes.scheduled_event_id]
+            )
+    return {"attempts": attempts, "timed_out": timed_out}
 
 
 async def test_sigkill_mid_generation(temporal: Client, make_rig: Any) -> None:
@@ -111,8 +137,12 @@ async def test_sigkill_mid_generation(temporal: Client, make_rig: Any) -> None:
         turns = (await rig.stats())["turns"]
         return bool(turns) and not turns[0]["completed"]
 
-    result = await _kill_when(temporal, rig, fast_job(rig), generating)
+    result, steps = await _kill_when(temporal, rig, fast_job(rig), generating)
     await assert_exactly_once(rig, result)
+    # The sending step died with its worker and was not retried; the state was watched.
+    assert steps["timed_out"] == ["nemo.send_message"]
+    assert steps["attempts"]["nemo.send_message"] == 1
+    assert "nemo.draft_exportable" in steps["attempts"]
 
 
 async def test_sigkill_mid_render(temporal: Client, make_rig: Any) -> None:
@@ -122,8 +152,11 @@ async def test_sigkill_mid_render(temporal: Client, make_rig: Any) -> None:
         renders = (await rig.stats())["renders"]
         return bool(renders) and renders[0]["status"] in ("pending", "processing")
 
-    result = await _kill_when(temporal, rig, fast_job(rig), rendering)
+    result, steps = await _kill_when(temporal, rig, fast_job(rig), rendering)
     await assert_exactly_once(rig, result)
+    # The render's step (its export's answer, or the wait) ran again on the second worker.
+    attempts = steps["attempts"]
+    assert max(attempts["nemo.start_render"], attempts["nemo.wait_render"]) >= 2
 
 
 async def test_sigkill_mid_download(temporal: Client, make_rig: Any) -> None:
@@ -134,8 +167,9 @@ async def test_sigkill_mid_download(temporal: Client, make_rig: Any) -> None:
     async def downloading(rig: Rig) -> bool:
         return bool((await rig.stats())["downloads"])
 
-    result = await _kill_when(temporal, rig, fast_job(rig), downloading)
+    result, steps = await _kill_when(temporal, rig, fast_job(rig), downloading)
     await assert_exactly_once(rig, result)
+    assert steps["attempts"]["nemo.download"] >= 2  # resumed on the second worker
 
 
 async def test_same_job_id_twice_is_refused(temporal: Client, make_rig: Any) -> None:
