@@ -28,6 +28,7 @@ def stats(emu: Emulator) -> dict[str, Any]:
             for r in list(emu.renders.values())
         ],
         "exports": emu.count("export"),
+        "polls": emu.count("poll"),
         "downloads": emu.count("cdn", "cdn") + emu.count("download"),
     }
 
