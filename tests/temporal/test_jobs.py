@@ -112,13 +112,14 @@ async def _steps(fetch: Any) -> dict[str, Any]:
     """From the workflow's history: each activity's last attempt, and those timed out."""
     history = await fetch()
     names: dict[int, str] = {}
+    scheduled: dict[str, int] = {}
     attempts: dict[str, int] = {}
     timed_out: list[str] = []
     for event in history.events:
         if event.HasField("activity_task_scheduled_event_attributes"):
-            names[event.event_id] = (
-                event.activity_task_scheduled_event_attributes.activity_type.name
-            )
+            name = event.activity_task_scheduled_event_attributes.activity_type.name
+            names[event.event_id] = name
+            scheduled[name] = scheduled.get(name, 0) + 1
         elif event.HasField("activity_task_started_event_attributes"):
             started = event.activity_task_started_event_attributes
             name = names[started.scheduled_event_id]
@@ -127,7 +128,7 @@ async def _steps(fetch: Any) -> dict[str, Any]:
             timed_out.append(
                 names[event.activity_task_timed_out_event_attributes.scheduled_event_id]
             )
-    return {"attempts": attempts, "timed_out": timed_out}
+    return {"attempts": attempts, "timed_out": timed_out, "scheduled": scheduled}
 
 
 async def test_sigkill_mid_generation(temporal: Client, make_rig: Any) -> None:
@@ -224,3 +225,17 @@ async def test_rate_limit_is_retried_after_its_wait(temporal: Client, make_rig: 
     stats = await rig.stats()
     assert stats["exports"] >= 5
     await assert_exactly_once(rig, result)
+
+
+async def test_a_refused_generation_message_is_sent_again_after_its_wait(
+    temporal: Client, make_rig: Any
+) -> None:
+    rig = make_rig()
+    rig.start_worker()
+    # The SDK's one retry is used up; the 429 reaches the workflow, which waits and re-sends
+    # (a 429 comes before the message is taken: no second charge).
+    await rig.fault("chat", "429", times=2, retry_after="0.3")
+    result = await run_job(temporal, rig, fast_job(rig), "video-refused")
+    await assert_exactly_once(rig, result)
+    steps = await _steps(temporal.get_workflow_handle("video-refused").fetch_history)
+    assert steps["scheduled"]["nemo.send_message"] == 2

@@ -32,6 +32,8 @@ with workflow.unsafe.imports_passed_through():
 
 # The one step that charges credits: never run twice by the engine.
 AT_MOST_ONCE = RetryPolicy(maximum_attempts=1)
+# A send refused with 429 (never taken, never charged) is sent again this many times.
+_REFUSED_SENDS = 3
 # Other steps: retried with backoff; NemoError.retryable marks the hopeless ones.
 STEPS = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -60,6 +62,14 @@ def _options(job: VideoJob, retry: RetryPolicy = STEPS, minutes: float = 15.0) -
         "heartbeat_timeout": timedelta(seconds=job.heartbeat_timeout),
         "retry_policy": retry,
     }
+
+
+def _rate_limited(exc: ActivityError) -> timedelta | None:
+    """The wait a 429 asked for, when the activity failed on one (else ``None``)."""
+    cause = exc.cause
+    if isinstance(cause, ApplicationError) and cause.type == "RateLimitError":
+        return cause.next_retry_delay or timedelta(seconds=30)
+    return None
 
 
 def _ready(exc: ActivityError) -> ApplicationError:
@@ -108,20 +118,29 @@ class MakeVideo:
             raise _ready(exc) from None
 
     async def _generate(self, job: VideoJob, session_id: str) -> None:
-        try:
-            ready: bool = await workflow.execute_activity(
-                "nemo.send_message",
-                SendInput(session_id, job.prompt),
-                result_type=bool,
-                **_options(job, AT_MOST_ONCE, 20.0),
-            )
-        except ActivityError as exc:
-            if _permanent(exc) is not None:
-                raise
-            # API.md's drop rule: the message may be running; never re-send it,
-            # watch the state on durable timers until the draft can be exported.
-            workflow.logger.info("sending failed (%s); watching session %s", exc, session_id)
-            ready = False
+        ready = False
+        for _ in range(_REFUSED_SENDS):
+            try:
+                ready = await workflow.execute_activity(
+                    "nemo.send_message",
+                    SendInput(session_id, job.prompt),
+                    result_type=bool,
+                    **_options(job, AT_MOST_ONCE, 20.0),
+                )
+                break
+            except ActivityError as exc:
+                if _permanent(exc) is not None:
+                    raise
+                refused = _rate_limited(exc)
+                if refused is not None:
+                    # A 429 is answered before the message is taken: sending again
+                    # after its wait cannot charge twice.
+                    await workflow.sleep(refused)
+                    continue
+                # API.md's drop rule: the message may be running; never re-send it,
+                # watch the state on durable timers until the draft can be exported.
+                workflow.logger.info("sending failed (%s); watching session %s", exc, session_id)
+                break
         if ready:
             return
         await workflow.sleep(job.watch_first)
