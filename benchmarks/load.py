@@ -12,6 +12,7 @@ the baseline once the client is closed. The figures are written into
 
     python benchmarks/load.py                 # 50 flows
     python benchmarks/load.py --flows 200
+    python benchmarks/load.py --temporal --flows 200   # on Temporal, two workers
 """
 
 from __future__ import annotations
@@ -186,7 +187,14 @@ def main() -> None:
     parser.add_argument("--flows", type=int, default=50)
     parser.add_argument("--poll-interval", type=float, default=0.05)
     parser.add_argument("--no-doc", action="store_true", help="do not write docs/reliability.md")
+    parser.add_argument(
+        "--temporal", action="store_true", help="run the flows as Temporal jobs on two workers"
+    )
     args = parser.parse_args()
+    if args.temporal:
+        import load_temporal  # benchmarks/ is the script's directory: on sys.path
+
+        sys.exit(load_temporal.main(args.flows))
     proc, url = start_emulator(args.flows)
     try:
         with tempfile.TemporaryDirectory(prefix="nemo-load-") as tmp:

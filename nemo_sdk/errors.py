@@ -27,6 +27,23 @@ MAX_UPLOAD_BYTES = 500 * 1024 * 1024
 class NemoError(Exception):
     """Base class of every error raised by nemo_sdk."""
 
+    @property
+    def retryable(self) -> bool:
+        """Whether trying the same call again later can succeed (for job engines).
+
+        False for what the same request would meet again (404, 402, 2001, bad
+        input); true for rate limits, 5xx, broken connections and timeouts.
+        """
+        return isinstance(self, (APIConnectionError, RenderTimeout, DownloadError)) or (
+            isinstance(self, APIError)
+            and not isinstance(self, RenderFailed)
+            and (
+                isinstance(self, (RateLimitError, ServerError))
+                or self.status == 429
+                or (self.status or 0) >= 500
+            )
+        )
+
 
 class ClientClosedError(NemoError):
     """The client was used after ``close()`` (or after its ``async with`` block ended)."""

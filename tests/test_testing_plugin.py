@@ -11,7 +11,7 @@ from nemo_sdk import NemoClient
 from nemo_sdk.emulator.threaded import emulator_in_thread
 from nemo_sdk.testing import FAST_RETRY
 
-USER_TESTS = '''
+USER_TESTS = """
 import pytest
 from nemo_sdk import NemoClient, RateLimitError
 
@@ -50,7 +50,7 @@ def test_sync_code_can_use_the_emulator_too(nemo_emulator):
     except urllib.error.HTTPError:
         pass  # no token: refused, but it arrived
     assert nemo_emulator.count("credits") == 1
-'''
+"""
 
 
 def test_the_plugin_is_registered_and_its_fixtures_work(pytester: pytest.Pytester) -> None:

@@ -14,14 +14,16 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast, overload
 
 from .. import _arguments, _download, errors
+from .._download_stream import Writable, is_writable
 from .._journal import Journal
 from .._logging import logger
 from .._transport import Transport, check_id
 from ..models.draft import Draft
 from ..models.render import PendingRender, RenderJob
+from . import _chosen
 from ._base import Resource
 from .state import StateResource
 
@@ -100,12 +102,16 @@ class Renders(Resource):
         height: int | None = None,
         fps: float | None = None,
         download_to: str | Path | None = None,
+        render_id: str | None = None,
     ) -> RenderJob:
         """Start rendering ``draft`` (default: the session's latest draft); free of credits.
 
         ``download_to`` is where the file will be downloaded: it is journaled (made
         absolute) with the render before the request is sent, so a program that
         crashes mid-render knows where the file was meant to go.
+
+        ``render_id`` (for example derived from a job id) makes the call get-or-create:
+        a render that already has that id is returned instead of starting another.
 
         Raises:
             InvalidArgument: ``format``/``quality`` empty, ``width``/``height`` not a whole
@@ -117,6 +123,7 @@ class Renders(Resource):
         sid = check_id("session id", session_id)
         output = _arguments.output_options(format, quality, width, height, fps)
         target = None if download_to is None else str(check_target(download_to))
+        chosen = None if render_id is None else check_id("render id", render_id)
         if draft is None:
             draft = (await self._state.get(sid)).draft
         parsed = draft if isinstance(draft, Draft) or draft is None else Draft.from_wire(draft)
@@ -129,6 +136,8 @@ class Renders(Resource):
         def body(render_id: str) -> dict[str, Any]:
             return {"id": render_id, "sessionId": sid, "draft": wire, "output": output}
 
+        if chosen is not None:
+            return await _chosen.export(self, chosen, sid, body, target)
         render_id = new_render_id()
         await self._record(render_id, sid, target)
         try:
@@ -208,6 +217,7 @@ class Renders(Resource):
         timeout: float | None = None,
         cancel_on_timeout: bool = False,
         on_progress: RenderProgress | None = None,
+        on_poll: RenderProgress | None = None,
     ) -> RenderJob:
         """Poll until the job completes; works from the id alone, in any process.
 
@@ -219,6 +229,8 @@ class Renders(Resource):
             timeout: overall deadline in seconds, zero or more (default: the client's, 600 s).
             cancel_on_timeout: cancel the render when the deadline passes.
             on_progress: called with the job whenever status or progress changed.
+            on_poll: called with the job after every answered poll (a job engine's
+                heartbeat); ``renders.get`` is the one-step poll for engine timers.
 
         Raises:
             InvalidArgument: ``poll_interval`` or ``timeout`` is not a finite number in
@@ -246,6 +258,7 @@ class Renders(Resource):
                 # A poll that failed says nothing about the render (replicate #394's lesson).
                 logger.info("polling render %s failed (%s); polling on", rid, exc)
             else:
+                await _call(on_poll, job)
                 if (job.status, job.progress) != seen:
                     seen = (job.status, job.progress)
                     await _call(on_progress, job)
@@ -296,6 +309,7 @@ class Renders(Resource):
 
     # ------------------------------------------------------------------ download
 
+    @overload
     async def download(
         self,
         render_id: str,
@@ -303,8 +317,31 @@ class Renders(Resource):
         *,
         overwrite: bool = False,
         on_progress: _download.DownloadProgress | None = None,
-    ) -> Path:
+    ) -> Path: ...
+
+    @overload
+    async def download(
+        self,
+        render_id: str,
+        path: Writable,
+        *,
+        overwrite: bool = False,
+        on_progress: _download.DownloadProgress | None = None,
+    ) -> int: ...
+
+    async def download(
+        self,
+        render_id: str,
+        path: str | Path | Writable,
+        *,
+        overwrite: bool = False,
+        on_progress: _download.DownloadProgress | None = None,
+    ) -> Path | int:
         """Save the rendered file at ``path``, waiting for the render first if needed.
+
+        ``path`` may instead be a writable binary stream or an async writer (its
+        ``write`` returns an awaitable): the file is written into it with the same
+        checks, and the number of bytes is returned (:mod:`nemo_sdk._download_stream`).
 
         The output URL is fetched without the bearer token; if that fails, the
         authenticated ``GET /api/render/proxy/<id>/download`` is used. Nothing
@@ -328,7 +365,9 @@ class Renders(Resource):
             DownloadError: neither source delivered the file.
         """
         rid = check_id("render id", render_id)
-        target = check_target(path, rid)
+        if is_writable(path):
+            return await _chosen.download_to_stream(self, rid, cast(Writable, path), on_progress)
+        target = check_target(cast("str | Path", path), rid)
         directory = target if _is_dir(target) else None
         if directory is None and _exists(target) and not overwrite:
             raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")

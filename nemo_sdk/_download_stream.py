@@ -1,0 +1,158 @@
+"""Download a render into a writable stream (object storage, a temporary file, a socket).
+
+The same checks as a download to a path (:mod:`._download`): an HTML/JSON/text
+answer is refused, the length is checked against ``Content-Length`` /
+``Content-Range``, an interrupted transfer resumes with ``Range`` from the
+bytes already written, and the output URL is fetched without the bearer token
+before the authenticated fallback route. A stream cannot be rewound unless it
+is seekable: a server that restarts the file mid-way then fails the download
+rather than append a second copy.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from . import errors
+from ._download import _CONTENT_RANGE, _NOT_MEDIA, CHUNK, DownloadProgress, Source
+from ._logging import logger
+from ._transport import Transport, translate_errors
+
+_STALLED_ATTEMPTS = 3
+
+
+@runtime_checkable
+class Writable(Protocol):
+    """A binary stream, or an async writer: ``write(bytes)`` may return an awaitable."""
+
+    def write(self, data: bytes, /) -> int | Awaitable[Any] | None:
+        """Take ``data`` (all of it)."""
+        ...
+
+
+def is_writable(target: object) -> bool:
+    """True for a stream-like target (not a path)."""
+    return not isinstance(target, (str, bytes)) and callable(getattr(target, "write", None))
+
+
+class _Rewind(Exception):
+    """The answer starts from byte zero but bytes were already written."""
+
+
+async def _write(sink: Writable, chunk: bytes) -> None:
+    result = sink.write(chunk)
+    if inspect.isawaitable(result):
+        await result
+
+
+def _rewind(sink: Writable, start: int) -> bool:
+    seek, truncate = getattr(sink, "seek", None), getattr(sink, "truncate", None)
+    seekable = getattr(sink, "seekable", None)
+    if seek is None or truncate is None or (seekable is not None and not seekable()):
+        return False
+    seek(start)
+    truncate()
+    return True
+
+
+class _Sink:
+    """The stream and how many bytes of the file it holds (kept when a transfer breaks)."""
+
+    def __init__(self, stream: Writable) -> None:
+        self.stream = stream
+        tell = getattr(stream, "tell", None)
+        try:
+            self.start = int(tell()) if callable(tell) else 0
+        except (OSError, ValueError):
+            self.start = 0  # a pipe or socket: no position, none needed unless rewound
+        self.done = 0
+
+    def rewind(self) -> bool:
+        if self.done and not _rewind(self.stream, self.start):
+            return False
+        self.done = 0
+        return True
+
+
+async def _fetch(
+    transport: Transport, source: Source, sink: _Sink, on_progress: DownloadProgress | None
+) -> None:
+    """Continue the body from the bytes ``sink`` holds."""
+    headers = {"Accept-Encoding": "identity"}
+    have = sink.done
+    if have:
+        headers["Range"] = f"bytes={have}-"
+    async with transport.stream(
+        "GET",
+        source.location,
+        headers=headers,
+        authenticated=source.authenticated,
+        ok_statuses=frozenset({200, 206}),
+    ) as resp:
+        if resp.content_type in _NOT_MEDIA:
+            raise errors.InvalidResponseError(
+                f"{source.label} answered {resp.content_type}, not the rendered file",
+                status=resp.status,
+            )
+        total: int | None
+        if resp.status == 206:
+            match = _CONTENT_RANGE.fullmatch(resp.headers.get("Content-Range", "").strip())
+            if match is None or int(match[1]) != have:
+                raise _Rewind()
+            total = None if match[3] == "*" else int(match[3])
+        else:  # 200: the whole file from byte zero
+            if not sink.rewind():
+                raise _Rewind()
+            total = resp.content_length
+        with translate_errors(f"GET {source.label}"):
+            async for chunk in resp.content.iter_chunked(CHUNK):
+                await _write(sink.stream, chunk)
+                sink.done += len(chunk)
+                if on_progress is not None:
+                    result = on_progress(sink.done, total)
+                    if inspect.isawaitable(result):
+                        await result
+    if total is not None and sink.done != total:
+        raise errors.APIConnectionError(f"{source.label}: got {sink.done} of {total} bytes")
+
+
+async def download_to(
+    transport: Transport,
+    sources: Sequence[Source],
+    stream: Writable,
+    *,
+    on_progress: DownloadProgress | None = None,
+) -> int:
+    """Write the file into ``stream`` from the first source that works; its size."""
+    sink = _Sink(stream)
+    failures: list[str] = []
+    last: BaseException | None = None
+    for source in sources:
+        stalled = 0
+        while stalled < _STALLED_ATTEMPTS:
+            before = sink.done
+            try:
+                await _fetch(transport, source, sink, on_progress)
+            except _Rewind:
+                if not sink.rewind():
+                    raise errors.DownloadError(
+                        f"{source.label} restarted the file after {sink.done} bytes were "
+                        "written and the stream cannot be rewound; download into a new stream"
+                    ) from None
+                stalled += 1
+            except (errors.APIConnectionError, errors.ServerError) as exc:
+                last = exc
+                stalled = 0 if sink.done > before else stalled + 1
+                logger.info("download from %s interrupted (%s); resuming", source.label, exc)
+            except errors.NemoError as exc:
+                last = exc
+                break
+            else:
+                return sink.done
+        failures.append(f"{source.label}: {last}")
+        logger.warning("download from %s failed: %s", source.label, last)
+    raise errors.DownloadError(
+        "could not download into the stream: " + "; ".join(failures or ["no source"])
+    ) from last

@@ -1,0 +1,88 @@
+"""Fleet-facing render steps: exports under a caller-chosen id, downloads into a stream.
+
+Exports under a caller-chosen render id: get-or-create, one render per id.
+
+API.md lets the client name the render (``id`` in the export body) and refuses
+a duplicate id. So a look-up before the submit, and another after a refused
+one, give exactly one render per id however often a job engine retries or
+redelivers the step: true of the real service too, since it relies only on
+the documented ``GET .../lambda/<id>`` and the duplicate-id refusal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .. import _download, errors
+from .._download_stream import Writable, download_to
+from .._logging import logger
+from ..models.render import RenderJob
+
+if TYPE_CHECKING:
+    from .renders import Renders
+
+
+async def _lookup(renders: Renders, render_id: str) -> RenderJob | None:
+    try:
+        return await renders.get(render_id)
+    except errors.NotFoundError:
+        return None
+
+
+async def export(
+    renders: Renders,
+    render_id: str,
+    session_id: str,
+    body: Callable[[str], dict[str, Any]],
+    target: str | None = None,
+) -> RenderJob:
+    """The render called ``render_id``: the existing one, else one started now."""
+    from .renders import _Unresolved
+
+    existing = await _lookup(renders, render_id)
+    if existing is not None:
+        logger.info("export %s: a render with this id exists; returning it", render_id)
+        return existing
+    await renders._record(render_id, session_id, target)
+    try:
+        job = await renders._submit(body(render_id), render_id)
+    except _Unresolved as unresolved:
+        raise await renders._unconfirmed(render_id, unresolved) from unresolved.error.__cause__
+    except errors.NemoError:
+        # Refused: a duplicate id (a concurrent or earlier submit of the same job)
+        # is among the causes. Never a new id here: the caller named this render.
+        found = await _lookup(renders, render_id)
+        if found is None:
+            await renders._forget(render_id)
+            raise
+        job = found
+    await renders._update(job.id, status=job.status)
+    return job
+
+
+async def download_to_stream(
+    renders: Renders,
+    render_id: str,
+    stream: Writable,
+    on_progress: _download.DownloadProgress | None,
+) -> int:
+    """``renders.download`` into a stream: wait if needed, then the same sources in order."""
+    job = await renders.get(render_id)
+    if not job.done:
+        job = await renders.wait(render_id)
+    if not job.succeeded:
+        raise errors.RenderFailed(
+            f"render {render_id} {job.status}: {job.error or 'no file'}",
+            render_id=render_id,
+            error=job.error,
+        )
+    sources: list[_download.Source] = []
+    url = _download.http_url(job.output_url)
+    if url is not None:
+        sources.append(_download.Source(f"output URL {url.origin()}", url, False))
+    fallback = ("api", "render", "proxy", render_id, "download")
+    sources.append(_download.Source("fallback route", fallback, True))
+    size = await download_to(renders._transport, sources, stream, on_progress=on_progress)
+    await renders._forget(render_id)
+    return size
