@@ -144,6 +144,7 @@ class SeedResult:
     killed: str  # the phase of the last event before death; "none" when the job finished
     violations: list[tuple[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # what the recovery processes reported
+    notes: list[str] = field(default_factory=list)  # expected failures (the losing twin)
     recovery_seconds: float = 0.0
 
     def describe(self) -> str:
@@ -164,10 +165,17 @@ def kill_plan(seed: int) -> dict[str, Any]:
 
 
 def scenario(seed: int) -> tuple[str, bool]:
-    """The seed's job (``single`` or ``batch``) and whether two recoveries race."""
+    """The seed's job and whether two recoveries race.
+
+    ``single``: one ``generate_and_export``; ``batch``: a three-item ``batch``;
+    ``twin``: two processes run the same ``generate_and_export`` at once (same
+    ``out``, same config home: a queue that delivered the job twice), the first
+    one killed on cue, the second left to finish.
+    """
     rng = random.Random(seed * 7919 + 1)
-    mode = "batch" if rng.random() < 0.25 else "single"
-    return mode, rng.random() < 0.3
+    draw = rng.random()
+    mode = "batch" if draw < 0.25 else "twin" if draw < 0.45 else "single"
+    return mode, mode != "twin" and rng.random() < 0.3
 
 
 def _sha(path: Path) -> str:
@@ -181,6 +189,11 @@ def _files(out_dir: Path) -> tuple[dict[str, str], list[str]]:
     }
     parts = sorted(p.name for p in out_dir.iterdir() if p.name.endswith(".part"))
     return files, parts
+
+
+def _outcome(trace: Path) -> str:
+    lines = [x for x in trace.read_text().splitlines() if x.startswith("RESULT")]
+    return lines[-1] if lines else "no result"
 
 
 def _client_id(xdg: Path) -> str | None:
@@ -223,6 +236,7 @@ def run_seed(emu: EmulatorProcess, seed: int, workdir: Path, timeout: float = 60
     mode, concurrent = scenario(seed)
     kill = kill_plan(seed)
     jobs = 3 if mode == "batch" else 1
+    allowed = 2 if mode == "twin" else jobs  # each twin makes its own session and render
     xdg, out_dir = workdir / "xdg", workdir / "out"
     out_dir.mkdir(parents=True)
     trace = workdir / "trace"
@@ -236,24 +250,38 @@ def run_seed(emu: EmulatorProcess, seed: int, workdir: Path, timeout: float = 60
         "kill": kill,
         "draft_wait": 1.5,
     }
-    child = subprocess.run(
-        [sys.executable, "-m", "tests.crash.child", json.dumps(plan)],
-        cwd=ROOT,
-        env=_env(xdg),
-        timeout=timeout,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    plans = [plan]
+    if mode == "twin":
+        plans.append({**plan, "kill": None, "trace": str(workdir / "trace-twin")})
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.crash.child", json.dumps(p)],
+            cwd=ROOT,
+            env=_env(xdg),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for p in plans
+    ]
+    codes = []
+    for proc in children:
+        _, err = proc.communicate(timeout=timeout)
+        codes.append((proc.returncode, err))
     killed, finished = _killed_phase(trace)
     result = SeedResult(seed, mode, concurrent, kill["phase"], "none" if finished else killed)
-    if child.returncode not in (0, -9):
-        result.violations.append(
-            ("recovery_failed", f"the job itself failed: {child.stderr[-300:]}")
-        )
+    if mode == "twin":
+        # The twin that lost the race for ``out`` fails (FileExistsError): expected, as
+        # long as nothing is corrupted or lost.
+        for (code, _), name in zip(codes, ("trace", "trace-twin"), strict=True):
+            if code not in (0, -9):
+                result.notes.append(f"twin: {_outcome(workdir / name)}")
+    code, err = codes[0]
+    if code not in (0, -9) and mode != "twin":
+        result.violations.append(("recovery_failed", f"the job itself failed: {err[-300:]}"))
     client_id = _client_id(xdg)
     before = emu.state(client_id)
-    _check_renders(result, before, jobs, "after the kill")
+    _check_renders(result, before, allowed, "after the kill")
     _check_targets(result, before, out_dir, "after the kill")
     on_disk = set(_files(out_dir)[0].values())
 
@@ -294,7 +322,7 @@ def run_seed(emu: EmulatorProcess, seed: int, workdir: Path, timeout: float = 60
             result.violations.append(("not_journaled", f"render {r['id']} ({r['status']})"))
 
     after = emu.state(client_id or _client_id(xdg))
-    _check_renders(result, after, jobs, "after recovery")
+    _check_renders(result, after, allowed, "after recovery")
     _check_targets(result, after, out_dir, "after recovery")
     files, parts = _files(out_dir)
     # Two recoveries of one job at once: the one that finds the file already in place
@@ -309,15 +337,15 @@ def run_seed(emu: EmulatorProcess, seed: int, workdir: Path, timeout: float = 60
     for r in after["renders"]:
         if r["status"] == "completed" and r["sha256"] not in present:
             result.violations.append(("render_lost", f"render {r['id']} has no file"))
-    if mode == "single" and ok and "video.mp4" not in files:
+    if mode != "batch" and ok and "video.mp4" not in files:
         result.violations.append(("render_lost", "video.mp4 missing after recovery"))
-    if mode == "single" and set(files) - {"video.mp4"}:
+    if mode != "batch" and set(files) - {"video.mp4"}:
         # The journal did not know the job's path: the README's fallback name was used.
         extra = sorted(set(files) - {"video.mp4"})
         result.violations.append(("wrong_name", f"recovered as {extra}, not video.mp4"))
     if after["available"] is not None:
         spent = 10_000 - after["available"] - after["frozen"]
-        if spent > GENERATION_COST * jobs:
+        if spent > GENERATION_COST * allowed:
             result.violations.append(("charged_twice", f"spent {spent} for {jobs} job(s)"))
     if concurrent and ok and _pending_now(xdg):
         result.violations.append(("journal_left", "entries left after both recoveries"))
@@ -362,17 +390,34 @@ KNOWN_BUGS: tuple[tuple[str, str], ...] = (
 )
 
 
+_FOLLOW_ON = ("journal_left", "part_left", "render_lost")
+
+
 def known_bug(result: SeedResult) -> str | None:
     """Why the seed's violations are all known bugs, or ``None`` (clean, or something new)."""
     texts = [f"{kind} {detail}" for kind, detail in result.violations]
     if not texts:
         return None
-    reasons = {why for needle, why in KNOWN_BUGS if any(needle in t for t in texts)}
+    texts += result.errors  # a racing recovery's clean-looking failure explains what it left
+    bugs = KNOWN_BUGS + (TWIN_BUGS if result.mode == "twin" else ())
+    reasons = {why for needle, why in bugs if any(needle in t for t in texts)}
+    if result.mode == "twin" and any("FileExistsError" in t for t in texts):
+        reasons = (reasons - {KNOWN_BUGS[2][1]}) | {TWIN_BUGS[0][1]}
     if not reasons:
         return None
-    # journal_left and part_left follow from a failed download; anything else is new.
+    # journal_left, part_left and render_lost follow from a failed download; anything
+    # else is new.
     explained = all(
-        any(needle in t for needle, _ in KNOWN_BUGS) or t.startswith(("journal_left", "part_left"))
-        for t in texts
+        any(needle in t for needle, _ in bugs) or t.startswith(_FOLLOW_ON) for t in texts
     )
     return "; ".join(sorted(reasons)) if explained else None
+
+
+TWIN_BUGS: tuple[tuple[str, str], ...] = (
+    (
+        "FileExistsError",
+        "two processes ran the same job: the loser's render stays journaled with the "
+        "winner's path, and renders.download(entry.render_id, entry.path) refuses it "
+        "(FileExistsError) in every later recovery",
+    ),
+)

@@ -85,7 +85,7 @@ async def _recover(plan: dict[str, Any]) -> bool:
             except (NemoError, OSError) as exc:
                 ok = False
                 print(f"ERROR download {entry.render_id} {type(exc).__name__}: {exc}", flush=True)
-        if plan["mode"] == "single" and plan.get("resume", True):
+        if plan["mode"] != "batch" and plan.get("resume", True):
             out = out_dir / plan["out"]
             if not out.exists():
                 try:
