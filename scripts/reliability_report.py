@@ -72,7 +72,15 @@ What a program that is killed (SIGKILL, power loss) or cancelled in the middle o
 - **Generation is charged once**: recovery resumes from the furthest id (render,
   else session) and never re-sends a session's generation message.
 - **A cancel is a cancel**: `CancelledError` at every await point, never a result;
-  nothing at `out` but the whole render; every accepted render journaled.
+  nothing at `out` but the whole render; every accepted render journaled. A cancel
+  in the middle of a download keeps the `.part` file the journal points at, for the
+  next download to resume.
+
+Limits: API.md has no idempotency key, so two processes that run the same job at
+once (a queue delivering it twice) each generate and each render; one file lands at
+`out` and the other process fails with `FileExistsError`, its render left in the
+journal. Hold a lease on the job in your queue to prevent it; the harness measures
+it (the `twin` jobs below) to check that nothing is corrupted.
 
 How it is tested:
 
@@ -82,7 +90,8 @@ How it is tested:
   events come from `on_progress`, an `EventHandler`, the SDK's debug log and the
   interpreter's audit hooks, so a seed names the same point on a busy machine); a
   new process then recovers with the documented recovery (two processes at once
-  for some seeds, as a queue redelivering the job would). The invariants above are
+  for some seeds, as a queue redelivering the job would; and for some, two jobs run
+  at once from the start, the `twin`s). The invariants above are
   checked from the emulator's side and from the disk after the kill and after
   the recovery. A quarter of the seeds are a three-item `batch`.
 - `tests/crash/test_cancel_sweep.py`: `generate_and_export` against an in-process
