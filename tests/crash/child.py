@@ -52,7 +52,10 @@ class Trace:
             n = self._counts[phase]
             self.line(f"E {phase} {n} {name}")
             kill = self._kill
-            if kill is None or kill["phase"] != phase or kill["n"] != n:
+            if kill is None or kill["phase"] != phase:
+                return
+            # A plan names the n-th event of its phase, or the first one of a given name.
+            if (kill["name"] not in name) if "name" in kill else (kill["n"] != n):
                 return
             self._kill = None
         if kill["delay"] <= 0:

@@ -231,10 +231,20 @@ def _check_targets(result: SeedResult, state: dict[str, Any], out_dir: Path, whe
             result.violations.append(("target_corrupt", f"{when}: {name} is no render's bytes"))
 
 
-def run_seed(emu: EmulatorProcess, seed: int, workdir: Path, timeout: float = 60.0) -> SeedResult:
-    """Run, kill, recover and check one seed in ``workdir`` (created)."""
-    mode, concurrent = scenario(seed)
-    kill = kill_plan(seed)
+def run_seed(
+    emu: EmulatorProcess,
+    seed: int,
+    workdir: Path,
+    timeout: float = 60.0,
+    *,
+    pinned: tuple[str, bool, dict[str, Any]] | None = None,
+) -> SeedResult:
+    """Run, kill, recover and check one seed in ``workdir`` (created).
+
+    ``pinned`` replaces the seed's draw: ``(mode, concurrent, kill plan)``.
+    """
+    mode, concurrent = scenario(seed) if pinned is None else pinned[:2]
+    kill = kill_plan(seed) if pinned is None else pinned[2]
     jobs = 3 if mode == "batch" else 1
     allowed = 2 if mode == "twin" else jobs  # each twin makes its own session and render
     xdg, out_dir = workdir / "xdg", workdir / "out"

@@ -38,3 +38,30 @@ def test_kill_and_recover(emulator_process: EmulatorProcess, seed: int, tmp_path
     if reason is not None:
         pytest.xfail(f"{result.describe()} [known: {reason}]")
     assert not result.violations, result.describe()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "event",
+    [
+        pytest.param("os.link", id="before-link"),
+        pytest.param(
+            "os.remove",
+            id="after-link",
+            marks=pytest.mark.xfail(
+                strict=False,
+                reason="not fixed on any branch yet: after a kill between os.link and the "
+                "journal's forget, renders.download(id, entry.path) raises FileExistsError "
+                "for the render's own file; the entry and the .part stay",
+            ),
+        ),
+    ],
+)
+def test_kill_around_the_rename(
+    emulator_process: EmulatorProcess, event: str, tmp_path: Path
+) -> None:
+    """The rename phase pinned: killed as the .part is linked to the target, and just after."""
+    plan = {"phase": "rename", "name": event, "delay": 0.0}
+    result = run_seed(emulator_process, 0, tmp_path / "job", pinned=("single", False, plan))
+    assert result.killed == "rename", result.describe()
+    assert not result.violations, result.describe()
