@@ -50,6 +50,7 @@ VIOLATIONS = (
     "wrong_name",
 )
 GENERATION_COST = 100
+STARTING_CREDITS = 10_000
 PROMPTS = ("a red fox in snow", "a blue boat at dawn", "a green hill in rain")
 # Events per phase a kill is drawn from (1..cap), and the largest extra delay (seconds).
 KILL_EVENTS = {
@@ -94,6 +95,7 @@ class EmulatorProcess:
 
     def __init__(self, **knobs: Any) -> None:
         args = [sys.executable, "-m", "tests.crash.emulator_proc"]
+        args += ["--starting-credits", str(STARTING_CREDITS)]
         for name, value in {**EMULATOR_KNOBS, **knobs}.items():
             args += ["--knob", f"{name}={value}"]
         self.proc = subprocess.Popen(
@@ -354,7 +356,7 @@ def run_seed(
         extra = sorted(set(files) - {"video.mp4"})
         result.violations.append(("wrong_name", f"recovered as {extra}, not video.mp4"))
     if after["available"] is not None:
-        spent = 10_000 - after["available"] - after["frozen"]
+        spent = STARTING_CREDITS - after["available"]  # frozen (still working) counts as spent
         if spent > GENERATION_COST * allowed:
             result.violations.append(("charged_twice", f"spent {spent} for {jobs} job(s)"))
     if concurrent and ok and _pending_now(xdg):
