@@ -45,7 +45,7 @@ def _record(result: SeedResult) -> dict[str, Any]:
         "seed": result.seed, "mode": result.mode, "concurrent": result.concurrent,
         "planned": result.planned, "killed": result.killed,
         "violations": result.violations, "recovery_seconds": result.recovery_seconds,
-        "known": known_bug(result),
+        "errors": result.errors, "notes": result.notes, "known": known_bug(result),
     }  # fmt: skip
 
 
@@ -106,16 +106,19 @@ def table(records: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def write_doc(text: str, records: list[dict[str, Any]]) -> None:
+def write_doc(text: str, records: list[dict[str, Any]], label: str) -> None:
     doc = DOC.read_text()
     start, end = doc.find(BEGIN), doc.find(END)
     if start < 0 or end < start:
         sys.exit(f"{DOC} has no crash markers: run scripts/reliability_report.py first")
     known = sorted({r["known"] for r in records if r["known"]})
     notes = "".join(f"\n- {why}." for why in known) if known else "\nNone."
+    unexplained = [str(r["seed"]) for r in records if r["violations"] and not r["known"]]
+    if unexplained:
+        notes += f"\n- Not classified (see the seeds' output): seeds {', '.join(unexplained)}."
     body = (
-        f"{BEGIN}\n### Measured\n\n`benchmarks/crash.py --seeds {len(records)}` on the SDK as "
-        f"this page was written:\n\n{text}\n\nViolations the harness knows the cause of:"
+        f"{BEGIN}\n### Measured\n\n`benchmarks/crash.py --seeds {len(records)}` on {label}:"
+        f"\n\n{text}\n\nViolations the harness knows the cause of:"
         f"{notes}\n{END}"
     )
     DOC.write_text(doc[:start] + body + doc[end + len(END) :])
@@ -130,6 +133,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="save the per-seed records here")
     parser.add_argument("--from", dest="source", type=Path, help="records of an earlier run")
     parser.add_argument("--doc", action="store_true", help="write the table into the doc")
+    parser.add_argument("--label", default="this branch", help="what code was measured")
     args = parser.parse_args()
     if args.source:
         records = json.loads(args.source.read_text())
@@ -140,7 +144,7 @@ def main() -> None:
     text = table(records)
     print(text)
     if args.doc:
-        write_doc(text, records)
+        write_doc(text, records, args.label)
 
 
 if __name__ == "__main__":

@@ -412,6 +412,10 @@ def known_bug(result: SeedResult) -> str | None:
         return None
     texts += result.errors  # a racing recovery's clean-looking failure explains what it left
     bugs = KNOWN_BUGS + (TWIN_BUGS if result.mode == "twin" else ())
+    if any(t.startswith("wrong_name") for t in texts):
+        # Without the path in the journal the recovery cannot tell the render is this
+        # job's; when the job store missed its id too, the job is exported again.
+        bugs += (("two_renders", KNOWN_BUGS[1][1] + " (and a second export follows)"),)
     reasons = {why for needle, why in bugs if any(needle in t for t in texts)}
     if result.mode == "twin" and any("FileExistsError" in t for t in texts):
         reasons = (reasons - {KNOWN_BUGS[2][1]}) | {TWIN_BUGS[0][1]}
