@@ -82,11 +82,13 @@ def table(records: list[dict[str, Any]]) -> str:
             found.setdefault(kind, []).append(r["seed"])
     times = sorted(r["recovery_seconds"] for r in records)
     batch = sum(r["mode"] == "batch" for r in records)
+    twins = sum(r["mode"] == "twin" for r in records)
     racing = sum(r["concurrent"] for r in records)
     clean = sum(not r["violations"] for r in records)
     lines = [
-        f"{len(records)} seeds ({batch} three-item batches, {racing} recovered by two processes "
-        f"at once); {clean} with every invariant kept.",
+        f"{len(records)} seeds ({batch} three-item batches, {twins} jobs run by two processes "
+        f"at once, {racing} recovered by two processes at once); {clean} with every "
+        "invariant kept.",
         "",
         "| phase at the kill | " + " | ".join(kills) + " |",
         "|---|" + "---|" * len(kills),
@@ -137,6 +139,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.source:
         records = json.loads(args.source.read_text())
+        for r in records:  # classified again: the known bugs may have changed since
+            result = SeedResult(r["seed"], r["mode"], r["concurrent"], r["planned"], r["killed"])
+            result.violations = [(kind, detail) for kind, detail in r["violations"]]
+            result.errors = list(r.get("errors", []))
+            r["known"] = known_bug(result)
     else:
         records = run(range(args.first, args.first + args.seeds), args.budget)
     if args.json:
