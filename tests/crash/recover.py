@@ -18,6 +18,7 @@ step, ``PENDING_AFTER <json>`` and ``RESULT ok|failed``.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import sys
 import time
@@ -59,7 +60,11 @@ async def _resume_single(nemo: NemoClient, plan: dict[str, Any], out: Path) -> N
     if session is not None:
         draft = await _exportable_draft(nemo, session, plan.get("draft_wait", 5.0))
         if draft is not None:
-            job = await nemo.renders.export(session, draft)
+            # Journal the target with the export where the SDK can (``download_to``),
+            # so that a recovery racing this one downloads it to ``out`` too.
+            where = inspect.signature(nemo.renders.export).parameters
+            extra = {"download_to": out} if "download_to" in where else {}
+            job = await nemo.renders.export(session, draft, **extra)
             await nemo.renders.download(job.id, out)
             return
         await nemo.generate_and_export(plan["prompts"][0], out, session=session)
