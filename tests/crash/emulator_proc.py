@@ -2,7 +2,8 @@
 
     python -m tests.crash.emulator_proc --knob render_seconds=0.3 ...
 
-Prints one JSON line ``{"api": ..., "cdn": ..., "control": ...}`` once it listens.
+Prints one JSON line ``{"api": ..., "cdn": ..., "control": ...}`` once it listens,
+and serves until its stdin closes (the harness ends, or is killed).
 The control origin (a third port, never the API's) answers ``GET /state?client_id=X``
 with what the emulator holds for that client's user: credits, sessions (messages,
 applied edits) and renders (status, file size, sha256). The SDK under test never
@@ -16,6 +17,8 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -91,8 +94,17 @@ async def _serve(args: argparse.Namespace) -> None:
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         line = {"api": emu.url, "cdn": emu.cdn_url, "control": f"http://127.0.0.1:{port}"}
         print(json.dumps(line), flush=True)
+        # Serve until the harness closes our stdin, or dies: no emulator outlives it.
+        gone = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def watch_stdin() -> None:
+            sys.stdin.read()
+            loop.call_soon_threadsafe(gone.set)
+
+        threading.Thread(target=watch_stdin, daemon=True).start()
         try:
-            await asyncio.Event().wait()
+            await gone.wait()
         finally:
             await runner.cleanup()
 

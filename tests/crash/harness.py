@@ -102,6 +102,7 @@ class EmulatorProcess:
             args,
             cwd=ROOT,
             env=_env(),
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -121,6 +122,8 @@ class EmulatorProcess:
             return result
 
     def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
         self.proc.terminate()
         try:
             self.proc.wait(10)
