@@ -5,8 +5,9 @@
 
 The tests record what each case did (``NEMO_RELIABILITY_OUT``, see
 ``tests/faults/conftest.py``); this script runs them, refuses to write anything
-if the run failed or missed a case, and renders the table. The section between
-the ``load`` markers belongs to ``benchmarks/load.py`` and is kept as it is.
+if the run failed or missed a case, and renders the table. The sections between
+the ``load`` and the ``crash`` markers belong to ``benchmarks/load.py`` and
+``benchmarks/crash.py`` and are kept as they are.
 """
 
 from __future__ import annotations
@@ -44,6 +45,71 @@ _Not measured yet._ `python benchmarks/load.py` runs concurrent `generate_and_ex
 flows against one emulator process and writes its figures (completed, failed, p50/p95
 latency, peak RSS, open file descriptors before and after) here, between these markers.
 {LOAD_END}"""
+
+
+CRASH_BEGIN = "<!-- crash:begin -->"
+CRASH_END = "<!-- crash:end -->"
+CRASH_PLACEHOLDER = f"""{CRASH_BEGIN}
+### Measured
+
+_Not measured yet._ `python benchmarks/crash.py --seeds 200 --doc` writes its table
+(seeds, kills per phase, invariant violations per kind, recovery time p50/p95) here.
+{CRASH_END}"""
+CRASH_SECTION = """## Crash and cancellation guarantees
+
+What a program that is killed (SIGKILL, power loss) or cancelled in the middle of
+`generate_and_export` or `batch` can count on, and how each promise is tested:
+
+- **At most one render per job.** An export is written to the job journal before
+  the request leaves; a lost answer is looked up under the same render id before a
+  second render is ever started.
+- **Every render the service accepted is journaled until its file is downloaded**:
+  `nemo.renders.pending()` lists it in any later process, and
+  `nemo.renders.download(entry.render_id, entry.path)` finishes it.
+- **The target is absent or the render, byte for byte.** The body goes to a
+  `.part` file beside the target and is linked into place only once whole and
+  fsynced; a `.part` file is what a later download resumes from.
+- **Generation is charged once**: recovery resumes from the furthest id (render,
+  else session) and never re-sends a session's generation message.
+- **A cancel is a cancel**: `CancelledError` at every await point, never a result;
+  nothing at `out` but the whole render; every accepted render journaled. A cancel
+  in the middle of a download keeps the `.part` file the journal points at, for the
+  next download to resume.
+
+Limits: API.md has no idempotency key, so two processes that run the same job at
+once (a queue delivering it twice) each generate and each render; one file lands at
+`out` and the other process fails with `FileExistsError`, its render left in the
+journal. Hold a lease on the job in your queue to prevent it; the harness measures
+it (the `twin` jobs below) to check that nothing is corrupted.
+
+How it is tested:
+
+- `tests/crash/test_crash.py` (marker `crash`, 20 seeds): the job runs in a child
+  process against the emulator in another process and SIGKILLs itself at a seeded
+  event of a seeded phase (token, session, chat, export, poll, download, rename;
+  events come from `on_progress`, an `EventHandler`, the SDK's debug log and the
+  interpreter's audit hooks, so a seed names the same point on a busy machine); a
+  new process then recovers with the documented recovery (two processes at once
+  for some seeds, as a queue redelivering the job would; and for some, two jobs run
+  at once from the start, the `twin`s). The invariants above are
+  checked from the emulator's side and from the disk after the kill and after
+  the recovery. A quarter of the seeds are a three-item `batch`.
+- `tests/crash/test_cancel_sweep.py`: `generate_and_export` against an in-process
+  emulator, cancelled once at each await point it passes. The points are found by
+  driving the coroutine by hand and reading the chain of suspended frames, not by
+  timers, so every point is hit exactly.
+- `benchmarks/crash.py --seeds 200` runs the harness at length; its last figures:
+
+"""
+
+
+def crash_section(existing: str) -> str:
+    """The crash section: the fixed text and the benchmark's figures kept from the doc."""
+    start, end = existing.find(CRASH_BEGIN), existing.find(CRASH_END)
+    figures = (
+        CRASH_PLACEHOLDER if start < 0 or end < start else existing[start : end + len(CRASH_END)]
+    )
+    return CRASH_SECTION + figures
 
 
 def run_tests() -> dict[str, Any]:
@@ -100,7 +166,7 @@ def soak_section(record: dict[str, Any] | None) -> list[str]:
     return ["", "## Soak", "", *textwrap.wrap(text, width=88)]
 
 
-def render(cases: dict[str, Any], load_section: str) -> str:
+def render(cases: dict[str, Any], load_section: str, crash: str = CRASH_PLACEHOLDER) -> str:
     soak = cases.pop("soak", None)
     missing = [case_id(op, kind) for op, kind in CASES if case_id(op, kind) not in cases]
     if missing:
@@ -109,7 +175,8 @@ def render(cases: dict[str, Any], load_section: str) -> str:
         "# Reliability",
         "",
         "<!-- Generated by scripts/reliability_report.py from a run of tests/faults: "
-        "do not edit by hand (the load section is benchmarks/load.py's). -->",
+        "do not edit by hand (the load and crash figures are benchmarks/load.py's and "
+        "benchmarks/crash.py's). -->",
         "",
         "Every operation of the SDK was run against the emulator (a real HTTP server on",
         "127.0.0.1) with one planned fault, and the outcome checked against the wire",
@@ -172,7 +239,7 @@ def render(cases: dict[str, Any], load_section: str) -> str:
     else:
         lines.append("None: every case does what API.md documents.")
     lines += soak_section(soak)
-    lines += ["", load_section, ""]
+    lines += ["", crash, "", load_section, ""]
     return "\n".join(lines)
 
 
@@ -191,7 +258,7 @@ def main() -> None:
     args = parser.parse_args()
     cases = json.loads(args.source.read_text()) if args.source else run_tests()
     existing = args.out.read_text() if args.out.exists() else ""
-    args.out.write_text(render(cases, load_section(existing)))
+    args.out.write_text(render(cases, load_section(existing), crash_section(existing)))
     print(f"wrote {args.out} ({len(CASES)} cases)")
 
 
