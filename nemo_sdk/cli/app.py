@@ -441,37 +441,55 @@ def renders_cancel(settings: Settings, render_id: str) -> None:
 @click.option("--port", type=int, default=8765, show_default=True, help="The API's port (0: any).")
 @click.option("--cdn-port", type=int, default=0, show_default=True, help="The CDN's port.")
 @click.option(
-    "--starting-credits", type=int, default=100, show_default=True, help="A new user's credits."
+    "--realistic",
+    is_flag=True,
+    help="The service's numbers: 100 credits per new anonymous token (one generated clip), "
+    "10 tokens per IP, one live token per client id.",
+)
+@click.option(
+    "--starting-credits",
+    type=int,
+    default=None,
+    help="A new token's credits (100000; --realistic: 100).",
 )
 @click.option(
     "--render-seconds", type=float, default=1.0, show_default=True, help="How long a render takes."
 )
 @click.pass_obj
 def emulator(
-    settings: Settings, port: int, cdn_port: int, starting_credits: int, render_seconds: float
+    settings: Settings,
+    port: int,
+    cdn_port: int,
+    realistic: bool,
+    starting_credits: int | None,
+    render_seconds: float,
 ) -> None:
-    """Serve the offline emulator in the foreground until Ctrl-C."""
+    """Serve the offline emulator in the foreground until Ctrl-C (python -m nemo_sdk.emulator)."""
     output = Output(json_mode=settings.json)
 
     async def work() -> None:
         try:
             from ..emulator import Emulator
+            from ..emulator.__main__ import standalone_settings
         except ImportError as exc:
             raise click.UsageError(
                 f"the emulator needs its extra ({exc}): pip install 'nemo-sdk[emulator]'"
             ) from exc
+        chosen = standalone_settings(realistic=realistic, starting_credits=starting_credits)
+        fresh = chosen.pop("fresh_client_tokens")
         async with Emulator(
-            port=port,
-            cdn_port=cdn_port,
-            starting_credits=starting_credits,
-            render_seconds=render_seconds,
+            port=port, cdn_port=cdn_port, render_seconds=render_seconds, **chosen
         ) as emu:
+            emu.store.fresh_client_tokens = fresh
             output.result(
                 {"url": emu.url, "cdn_url": emu.cdn_url},
                 f"NemoVideo emulator: API {emu.url}  CDN {emu.cdn_url}",
                 f"  export NEMO_API_URL={emu.url}",
             )
-            output.note("offline, rule-based 'AI'; Ctrl-C stops it")
+            output.note(
+                f"offline, rule-based 'AI'; {chosen['starting_credits']} credits per new token; "
+                "Ctrl-C stops it"
+            )
             try:
                 await asyncio.Event().wait()
             finally:
