@@ -209,7 +209,9 @@ class ClientConfig:
     chat: ChatSettings = ChatSettings()
     log_requests: bool = False
     journal_path: Path | None = None
-    render_poll_interval: float = 10.0
+    # None: the adaptive schedule (nemo_sdk._poll_schedule), polls at least this far apart.
+    render_poll_interval: float | None = None
+    render_poll_floor: float = 2.0
     render_timeout: float = 600.0
 
     @classmethod
@@ -233,6 +235,7 @@ class ClientConfig:
         render_poll_interval: float | None = None,
         render_timeout: float | None = None,
         env: Mapping[str, str] | None = None,
+        render_poll_floor: float | None = None,
     ) -> ClientConfig:
         """Resolve each setting from the arguments, then the environment, then defaults.
 
@@ -243,6 +246,8 @@ class ClientConfig:
         ``NEMO_TOKEN_CACHE`` (``1``/``true`` or a path); off by default.
         """
         env = os.environ if env is None else env
+        from ._env_waits import chat_from_env, seconds_from_env  # it imports this module
+
         api_url = URL(str(base_url or env.get("NEMO_API_URL") or DEFAULT_API_URL))
         web = URL(str(web_url or env.get("NEMO_WEB_URL") or DEFAULT_WEB_URL))
         for name, url in (("base_url", api_url), ("web_url", web)):
@@ -281,7 +286,7 @@ class ClientConfig:
             ),
             timeouts=timeouts or Timeouts(),
             retry=retry or RetrySettings(),
-            chat=chat or ChatSettings(),
+            chat=chat or chat_from_env(env),
             log_requests=env.get("NEMO_LOG", "").lower() == "debug",
             journal_path=(
                 None
@@ -290,6 +295,10 @@ class ClientConfig:
                 if journal_path is not None
                 else default_config_dir(env) / "renders.sqlite3"
             ),
-            render_poll_interval=render_poll_interval or 10.0,
+            render_poll_interval=render_poll_interval
+            or seconds_from_env(env, "NEMO_RENDER_POLL_INTERVAL"),
+            render_poll_floor=render_poll_floor
+            or seconds_from_env(env, "NEMO_RENDER_POLL_FLOOR")
+            or 2.0,
             render_timeout=render_timeout or 600.0,
         )

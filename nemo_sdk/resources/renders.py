@@ -19,6 +19,7 @@ from typing import Any
 from .. import _download, errors
 from .._journal import Journal
 from .._logging import logger
+from .._poll_schedule import PollSchedule
 from .._transport import Transport, check_id
 from ..models.draft import Draft
 from ..models.render import PendingRender, RenderJob
@@ -206,7 +207,9 @@ class Renders(Resource):
         polled through until the deadline; an unknown status is raised at once.
 
         Args:
-            poll_interval: seconds between polls (default: the client's, 10 s).
+            poll_interval: seconds between polls (default: the client's; if it has none,
+                an adaptive schedule aimed at the moment the render's progress
+                predicts it ends, polls at least ``render_poll_floor`` (2 s) apart).
             timeout: overall deadline in seconds (default: the client's, 600 s).
             cancel_on_timeout: cancel the render when the deadline passes.
             on_progress: called with the job whenever status or progress changed.
@@ -218,7 +221,11 @@ class Renders(Resource):
         rid = check_id("render id", render_id)
         config = self._transport.config
         interval = config.render_poll_interval if poll_interval is None else poll_interval
-        deadline = time.monotonic() + (config.render_timeout if timeout is None else timeout)
+        started = time.monotonic()
+        deadline = started + (config.render_timeout if timeout is None else timeout)
+        schedule = PollSchedule(floor=config.render_poll_floor) if interval is None else None
+        if schedule is not None:
+            await self._transport.sleep(min(schedule.first, max(0.0, deadline - started)))
         seen: tuple[str, float | None] | None = None
         last_status: str | None = None
         while True:
@@ -232,7 +239,11 @@ class Renders(Resource):
             except _TRANSIENT as exc:
                 # A poll that failed says nothing about the render (replicate #394's lesson).
                 logger.info("polling render %s failed (%s); polling on", rid, exc)
+                if schedule is not None:
+                    schedule.polled(time.monotonic() - started, None)
             else:
+                if schedule is not None:
+                    schedule.polled(time.monotonic() - started, job.progress)
                 if (job.status, job.progress) != seen:
                     seen = (job.status, job.progress)
                     await _call(on_progress, job)
@@ -261,7 +272,11 @@ class Renders(Resource):
                     render_id=rid,
                     last_status=last_status,
                 )
-            await self._transport.sleep(min(interval, remaining))
+            if schedule is not None:
+                delay = max(0.0, started + schedule.next_at() - time.monotonic())
+            else:
+                delay = interval or 0.0
+            await self._transport.sleep(min(delay, remaining))
 
     async def cancel(self, render_id: str) -> RenderJob:
         """Cancel a pending or processing render (``POST .../lambda/<id>/cancel``)."""

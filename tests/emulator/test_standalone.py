@@ -62,26 +62,34 @@ async def _balance(url: str, client_id: str) -> int:
         return (await nemo.credits.balance()).available
 
 
-async def _generate_twice(url: str, tmp: str) -> None:
-    async with NemoClient(base_url=url, render_poll_interval=0.05) as nemo:
+async def _generate_twice(url: str, client_id: str | None = None) -> str:
+    async with NemoClient(base_url=url, client_id=client_id) as nemo:
         session = await nemo.sessions.create()
         await nemo.chat.send(session.id, "generate a red fox")
         await nemo.chat.send(session.id, "generate a blue fox")
+        return session.id
 
 
-def test_a_development_server_gives_every_run_its_own_generous_balance(tmp_path) -> None:
+async def _state(url: str, client_id: str, session_id: str) -> int:
+    async with NemoClient(base_url=url, client_id=client_id) as nemo:
+        return len((await nemo.state.get(session_id)).draft.tracks)
+
+
+def test_a_development_server_gives_every_run_a_full_balance() -> None:
     with served() as url:
         cid = "0f0e0d0c-0b0a-4909-8807-060504030201"
-        first = asyncio.run(_balance(url, cid))
-        assert first == DEV_CREDITS
-        asyncio.run(_generate_twice(url, str(tmp_path)))  # spends 200 on its own token
-        assert asyncio.run(_balance(url, cid)) == DEV_CREDITS  # a new run, a new balance
+        assert asyncio.run(_balance(url, cid)) == DEV_CREDITS
+        session = asyncio.run(_generate_twice(url, cid))  # spends 200
+        # A later run of the same program (same client id): a full balance again, and
+        # what the earlier run made is still its own.
+        assert asyncio.run(_balance(url, cid)) == DEV_CREDITS
+        assert asyncio.run(_state(url, cid, session)) == 1
 
 
 def test_realistic_gives_one_clip_per_anonymous_token() -> None:
     with served("--realistic") as url:
         with pytest.raises(InsufficientCreditsError):
-            asyncio.run(_generate_twice(url, ""))
+            asyncio.run(_generate_twice(url))
         started = time.monotonic()
         assert asyncio.run(_balance(url, "0f0e0d0c-0b0a-4909-8807-060504030201")) == 100
         assert time.monotonic() - started < 30
