@@ -3,7 +3,8 @@
 A render reports ``progress`` (0-100) as it goes. From two readings (or one, taking the
 wait's start as the render's), the rate predicts the moment it reaches 100. The schedule
 closes in on that moment by halves, then polls every ``floor`` seconds from a little
-before it, so the poll that sees ``completed`` comes soon after the render finishes.
+before it, so the poll that sees ``completed`` comes soon after the render finishes. A
+poll before the predicted end is made only when the budget leaves room for the next one.
 
 Two limits hold whatever the estimate says:
 
@@ -83,11 +84,21 @@ class PollSchedule:
         end = self.predicted_end()
         if not self.polls or end is None:
             return earliest
-        last = self.polls[-1]
+        last, n = self.polls[-1], len(self.polls)
         closing = end - max(self.floor, self.closing_share * end)
         if last >= closing:  # the last stretch: every floor (the budget permitting)
             return earliest
+
+        def affordable(at: float) -> bool:
+            # A poll before the end only if the budget still allows the one after it
+            # a floor later: the poll that sees the render done must not be held back.
+            return self.per_poll * (n + 2 - self.extra) <= at + self.floor
+
         gap = closing - last
-        if gap <= 2 * self.floor:
+        # Halve the distance while it is long (the estimate sharpens), then the closing.
+        step = max(earliest, closing if gap <= 2 * self.floor else last + gap / 2)
+        if affordable(step):
+            return step
+        if affordable(max(earliest, closing)):
             return max(earliest, closing)
-        return max(earliest, last + gap / 2)  # halve the distance: the estimate sharpens
+        return max(earliest, end)
