@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,7 +19,7 @@ from ..workflows import GenerateResult
 from . import flows, views
 from .bars import Bars
 from .chat import ChatSession, ProgressNotes, chat_loop, one_message
-from .exits import EXIT_CODES
+from .exits import EXIT_CODES, usage_error_json
 from .output import Output, saved
 from .runtime import Settings, Tracker, connect, run, run_with_bars
 
@@ -48,7 +49,34 @@ overwrite_option = click.option(
 )
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The ``nemo`` group: with ``--json``, a usage error is a JSON document on stdout too."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        json_mode = "--json" in args
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            if json_mode:
+                usage_error_json(exc)
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            if ctx.params.get("json_mode"):
+                usage_error_json(exc)
+            raise
+
+
+@click.group(cls=_Group, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--emulator",
     is_flag=True,
@@ -210,7 +238,7 @@ def chat(
     sends text to the agent as it is.
     """
     output = Output(json_mode=settings.json)
-    tracker = Tracker(session_id=session_id)
+    tracker = Tracker(session_id=session_id, out=out)
 
     async def work() -> None:
         async with connect(settings, output) as nemo:
