@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from . import errors
+from ._spend import watch_spend
 from .progress import Phase, Progress, ProgressCallback, report
 
 # The models are imported for type checking only: this module is bound on NemoClient,
@@ -61,8 +62,9 @@ class GenerateResult:
         session_id: the session; chat on in it, or open it in the browser.
         reply: the agent's reply to the last message.
         draft: the timeline that was rendered.
-        credits_spent: the balance's drop over the run (``None`` when not measured,
-            as in a batch, whose items share one balance).
+        credits_spent: the balance's drop over the run; ``None`` when it cannot be
+            this run's own cost: another run overlapped it on the same client (or in
+            a batch, whose items share one balance), or the balance was unreadable.
     """
 
     path: Path
@@ -188,6 +190,7 @@ class _Run:
     handlers: list[EventHandler]
     session_id: str | None = None
     render_id: str | None = None
+    item: int | None = None
     _last: tuple[str, int] | None = None
 
     async def __call__(self, phase: Phase, percent: float | None = None, message: str = "") -> None:
@@ -202,6 +205,7 @@ class _Run:
             session_id=self.session_id,
             render_id=self.render_id,
             message=message,
+            item=self.item,
         )
         await report(progress, self.callback, self.handlers)
 
@@ -342,14 +346,15 @@ async def generate_and_export(
     if max_turns < 1:
         raise errors.InvalidArgument("max_turns must be at least 1")
     run = _Run(on_progress, _handlers(handler, handlers))
-    await run("connecting", None, "connecting")
-    before = await _balance(nemo)  # also fetches the token, if there is none yet
-    run.session_id = await _session_id(nemo, session, language)
-    reply, draft = await _chat_until_exportable(nemo, run, text, max_turns)
-    output = _Output(overwrite, format, quality, poll_interval, render_timeout)
-    job, path = await _export_and_fetch(nemo, run, draft, target, output)
-    after = await _balance(nemo)
-    spent = before - after if before is not None and after is not None else None
+    with watch_spend(nemo) as spend:  # another run at once: its cost is not this one's
+        await run("connecting", None, "connecting")
+        before = await _balance(nemo)  # also fetches the token, if there is none yet
+        run.session_id = await _session_id(nemo, session, language)
+        reply, draft = await _chat_until_exportable(nemo, run, text, max_turns)
+        output = _Output(overwrite, format, quality, poll_interval, render_timeout)
+        job, path = await _export_and_fetch(nemo, run, draft, target, output)
+        after = await _balance(nemo)
+    spent = spend.spent(before, after)
     return GenerateResult(
         path=path,
         render=job,
@@ -450,7 +455,7 @@ async def batch(
     items run at once. One item's failure does not stop the others: the results
     come back in input order, each with its result or its error. Every item is
     checked before anything is sent. ``on_progress`` and the handlers hear every
-    item; ``Progress.session_id``/``render_id`` tell the items apart.
+    item; ``Progress.item`` is the item's index (as ``BatchResult.index``).
     """
     if concurrency < 1:
         raise errors.InvalidArgument("concurrency must be at least 1")
@@ -465,7 +470,7 @@ async def batch(
 
     async def one(index: int, item: BatchItem, target: Path) -> BatchResult:
         async with gate:
-            run = _Run(on_progress, all_handlers, session_id=shared)
+            run = _Run(on_progress, all_handlers, session_id=shared, item=index)
             try:
                 if run.session_id is None:
                     run.session_id = (await nemo.sessions.create(language=language)).id
