@@ -100,7 +100,7 @@ class _Group(click.Group):
     "--poll-interval",
     type=click.FloatRange(min=0, min_open=True),
     metavar="SECONDS",
-    help="Seconds between render status polls (default 10).",
+    help="Seconds between render status polls (default: adaptive, at least 2 s apart).",
 )
 @click.version_option(__version__, prog_name="nemo")
 @click.pass_context
