@@ -6,7 +6,9 @@ over, at the same time, by two clients: one on the adaptive schedule (the defaul
 polling every 10 s (``render_poll_interval=10``, the old default). Real time, not scaled:
 the lag is ``time the SDK returned - time the emulator marked the render completed``, both
 read from this process's wall clock. Polls are counted from the emulator's request log,
-per client token. The budget is the issue's: one poll per 5 s of render time, plus two.
+per render. The budget is one poll per 5 s of render time, plus two (``budget``, render
+time rounded down); the schedule keeps it over the wait (until the SDK knows), so a render
+just past a 5 s step may take one poll more in render time alone.
 
 Run: ``.venv/bin/python benchmarks/polling.py [--repeat 3] [--lengths 2 30 90]``
 (about the longest length plus a few seconds: everything runs at once).

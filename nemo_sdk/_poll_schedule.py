@@ -90,8 +90,8 @@ class PollSchedule:
             return earliest
 
         def affordable(at: float) -> bool:
-            # A poll before the end only if the budget still allows the one after it
-            # a floor later: the poll that sees the render done must not be held back.
+            # A poll before the end only if the budget still allows one more by the
+            # predicted end: the poll that sees the render done must not be held back.
             return self.per_poll * (n + 2 - self.extra) <= at + self.floor
 
         gap = closing - last

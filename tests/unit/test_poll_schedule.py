@@ -95,4 +95,7 @@ def test_the_limits_hold_for_any_render(length: float, queued: float, cap: float
 def test_any_steady_render_is_noticed_within_two_seconds_and_the_budget(length: float) -> None:
     lag, polls = simulate(length)
     assert lag <= 2.0 + 1e-9
-    assert len(polls) <= length / 5 + 2 + 1e-9
+    # The budget over the wait (until the SDK knows): one poll per 5 s, plus two. Counted
+    # in render time alone it can be one over (a 14.5 s render: 5 polls for 4.9), since
+    # the poll that sees the end comes after it.
+    assert len(polls) <= (length + lag) / 5 + 2 + 1e-9
