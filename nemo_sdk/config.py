@@ -12,6 +12,7 @@ from typing import Literal, TypeAlias
 import attrs
 from yarl import URL
 
+from ._logging import logger
 from ._version import __version__
 from .errors import ConfigurationError
 
@@ -259,6 +260,8 @@ class ClientConfig:
         elif env.get("NEMO_TOKEN"):
             token, source_of_token = env["NEMO_TOKEN"], "env"
         else:
+            if "NEMO_TOKEN" in env:  # set but empty: probably a mistake, not a choice
+                logger.warning("NEMO_TOKEN is set but empty: using an anonymous token instead")
             token, source_of_token = None, "anonymous"
         if allow_anonymous_reauth is None:
             # A token the user supplied belongs to their (maybe registered) account:

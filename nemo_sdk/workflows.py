@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from . import errors
+from ._scopes import export_refusal
 from ._spend import watch_spend
 from .progress import Phase, Progress, ProgressCallback, report
 
@@ -349,6 +350,9 @@ async def generate_and_export(
     with watch_spend(nemo) as spend:  # another run at once: its cost is not this one's
         await run("connecting", None, "connecting")
         before = await _balance(nemo)  # also fetches the token, if there is none yet
+        refusal = export_refusal(nemo._transport)
+        if refusal is not None:  # the export would be refused after the credits are spent
+            raise errors.ExportBlocked(refusal)
         run.session_id = await _session_id(nemo, session, language)
         reply, draft = await _chat_until_exportable(nemo, run, text, max_turns)
         output = _Output(overwrite, format, quality, poll_interval, render_timeout)
