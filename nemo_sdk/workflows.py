@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from . import errors
+from ._export_options import ExportFormat, ExportQuality, check_output
 from ._scopes import export_refusal
 from ._spend import watch_spend
 from .progress import Phase, Progress, ProgressCallback, report
@@ -244,8 +245,8 @@ class _Output:
     """How a workflow exports, waits and saves (the same for every item of a batch)."""
 
     overwrite: bool = False
-    format: str = "mp4"
-    quality: str = "high"
+    format: ExportFormat = "mp4"
+    quality: ExportQuality = "high"
     poll_interval: float | None = None
     render_timeout: float | None = None
 
@@ -306,8 +307,8 @@ async def generate_and_export(
     poll_interval: float | None = None,
     render_timeout: float | None = None,
     overwrite: bool = False,
-    format: str = "mp4",
-    quality: str = "high",
+    format: ExportFormat = "mp4",
+    quality: ExportQuality = "high",
     max_turns: int = 2,
 ) -> GenerateResult:
     """Generate a video from ``prompt``, export it, wait and download it to ``out``.
@@ -343,6 +344,7 @@ async def generate_and_export(
         NemoError: any API error of the steps (see the resources).
     """
     text = generation_message(_check_prompt(prompt), _check_aspect(aspect))
+    check_output(format, quality)
     target = _check_out(out, overwrite)
     if max_turns < 1:
         raise errors.InvalidArgument("max_turns must be at least 1")
@@ -448,8 +450,8 @@ async def batch(
     on_progress: ProgressCallback | None = None,
     poll_interval: float | None = None,
     render_timeout: float | None = None,
-    format: str = "mp4",
-    quality: str = "high",
+    format: ExportFormat = "mp4",
+    quality: ExportQuality = "high",
 ) -> list[BatchResult]:
     """Run many prompts (and/or files with an instruction), each to its own render.
 
@@ -463,6 +465,7 @@ async def batch(
     """
     if concurrency < 1:
         raise errors.InvalidArgument("concurrency must be at least 1")
+    check_output(format, quality)
     work = _batch_items(items, Path(out_dir), format, overwrite)
     all_handlers = _handlers(handler, handlers)
     output = _Output(overwrite, format, quality, poll_interval, render_timeout)

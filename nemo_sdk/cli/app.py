@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from .._export_options import EXPORT_FORMATS, EXPORT_QUALITIES, ExportFormat, ExportQuality
 from .._version import __version__
 from ..client import NemoClient
 from ..models.render import RenderJob
@@ -352,11 +353,29 @@ def credits(settings: Settings) -> None:
 @click.argument("session_id", metavar="SESSION")
 @out_option
 @overwrite_option
-@click.option("--format", "format_", default="mp4", show_default=True, help="Output format.")
-@click.option("--quality", default="high", show_default=True, help="Output quality.")
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(EXPORT_FORMATS),
+    default="mp4",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--quality",
+    type=click.Choice(EXPORT_QUALITIES),
+    default="high",
+    show_default=True,
+    help="Output quality.",
+)
 @click.pass_obj
 def export(
-    settings: Settings, session_id: str, out: Path, overwrite: bool, format_: str, quality: str
+    settings: Settings,
+    session_id: str,
+    out: Path,
+    overwrite: bool,
+    format_: ExportFormat,
+    quality: ExportQuality,
 ) -> None:
     """Export SESSION's current timeline, wait for the render and download it."""
     tracker = Tracker(target=out, session_id=session_id)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _download, errors
+from .._export_options import ExportFormat, ExportQuality, check_output
 from .._journal import Journal
 from .._logging import logger
 from .._poll_schedule import PollSchedule
@@ -93,8 +94,8 @@ class Renders(Resource):
         session_id: str,
         draft: Draft | Mapping[str, Any] | None = None,
         *,
-        format: str = "mp4",
-        quality: str = "high",
+        format: ExportFormat = "mp4",
+        quality: ExportQuality = "high",
         width: int | None = None,
         height: int | None = None,
         fps: float | None = None,
@@ -102,11 +103,14 @@ class Renders(Resource):
         """Start rendering ``draft`` (default: the session's latest draft); free of credits.
 
         Raises:
+            InvalidArgument: ``format`` or ``quality`` is not one the API takes
+                (mp4/mov/mkv/webm/gif; low/medium/high; nothing sent).
             InvalidDraft: ``draft`` is not in the timeline format (nothing sent).
             DraftNotExportable: no tracks, or every track's ``sg`` is empty (nothing sent).
             ExportBlocked: HTTP 402, the plan or the token cannot export (never retried).
         """
         sid = check_id("session id", session_id)
+        check_output(format, quality)
         if draft is None:
             draft = (await self._state.get(sid)).draft
         parsed = draft if isinstance(draft, Draft) or draft is None else Draft.from_wire(draft)
