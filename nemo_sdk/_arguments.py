@@ -13,6 +13,7 @@ import numbers
 from typing import Any
 
 from . import errors
+from ._export_options import check_output
 
 
 def _real(name: str, value: object) -> float:
@@ -61,6 +62,7 @@ def output_options(
 ) -> dict[str, Any]:
     """The export's ``output`` object, every field checked (API.md "POST .../lambda")."""
     output: dict[str, Any] = {"format": text("format", format), "quality": text("quality", quality)}
+    check_output(output["format"], output["quality"])
     if width is not None:
         output["width"] = positive_int("width", width)
     if height is not None:

@@ -138,7 +138,9 @@ def _classify(
         return None  # the common case, before the (redacted) error details are built
     common: dict[str, Any] = {
         "status": status,
-        "code": code,
+        # A body "code" that only repeats the HTTP status is no API code (API.md's are
+        # 1001, 1002, 2001, 4001, 4002): ``code`` is None then, as when there is none.
+        "code": None if code == status and code not in _CODE_ERRORS else code,
         "request_id": _request_id(headers),
         "body": redact(_text(body[:4000])),
     }
@@ -153,8 +155,8 @@ def _classify(
     if status == 402:
         return errors.ExportBlocked(
             _message(doc, "export blocked")
-            + " — export is blocked by the subscription tier, not by credits; a registered"
-            " token with the render scope (set NEMO_TOKEN) unlocks export",
+            + " — by the plan, not by credits: a registered token with the render scope"
+            " (NEMO_TOKEN) can export",
             **common,
         )
     if code in _CODE_ERRORS and code is not None:

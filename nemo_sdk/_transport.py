@@ -26,6 +26,7 @@ from ._deadlines import Deadlines
 from ._logging import logger, redact
 from ._retry import Sleep, with_retries
 from ._secrets import scrub_exception
+from ._stream_log import log_stream_end, log_stream_open, request_id_note
 from ._version import __version__
 from .config import ClientConfig, Timeouts
 
@@ -424,19 +425,27 @@ class Transport:
                 )
             raise errors.APIError(f"{what}: unexpected HTTP {resp.status}", status=resp.status)
 
+        to_api = url.origin() == self._origin
+        started = time.perf_counter()
         resp = await self._with_rules(
             method,
             url,
             headers,
-            to_api=url.origin() == self._origin,
+            to_api=to_api,
             authenticated=authenticated,
             idempotent=idempotent,
             send=send,
         )
+        # A stream's log line: where (another origin by host and path only: a signed
+        # URL's query is a credential), the status, the request id, and when it ended.
+        port = f":{url.explicit_port}" if url.explicit_port else ""
+        where = what if to_api else f"{method} {url.host}{port}{url.path}"
+        log_stream_open(where, resp, started)
         try:
             yield resp
         finally:
             resp.close()
+            log_stream_end(where, started)
 
     async def fetch_anonymous_token(self) -> AnonymousToken:
         """``POST /api/auth/anonymous-token`` with the client id and no bearer token."""
@@ -562,7 +571,9 @@ class _Call:
                 t._deadlines.finish(watch)
         if debug:
             elapsed = (time.perf_counter() - started) * 1e3
-            logger.debug("%s -> %s in %.1f ms", self._what(), resp.status, elapsed)
+            logger.debug(
+                "%s -> %s in %.1f ms%s", self._what(), resp.status, elapsed, request_id_note(resp)
+            )
         try:
             return t._decode(resp, body)
         except errors.BadRequestError as exc:

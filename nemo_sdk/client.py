@@ -73,7 +73,8 @@ class NemoClient:
         platform: the ``X-Skill-Platform`` attribution header (detected).
         journal_path: where the render job journal is kept (default
             ``$XDG_CONFIG_HOME/nemovideo/renders.sqlite3``); ``False`` turns it off.
-        render_poll_interval: seconds between polls of ``renders.wait`` (10).
+        render_poll_interval: a fixed time between polls of ``renders.wait`` (default:
+            ``NEMO_RENDER_POLL_INTERVAL``, else an adaptive schedule, polls 2 s apart at least).
         http_session: an aiohttp session to use; the client then does not close it.
         config: a ready :class:`ClientConfig` (the other settings are then ignored).
     """

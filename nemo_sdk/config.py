@@ -14,6 +14,7 @@ from typing import Any, Literal, TypeAlias
 import attrs
 from yarl import URL
 
+from ._logging import logger
 from ._version import __version__
 from .errors import ConfigurationError
 
@@ -308,7 +309,11 @@ class ClientConfig:
     chat: ChatSettings = ChatSettings()
     log_requests: bool = False
     journal_path: Path | None = None
-    render_poll_interval: float = attrs.field(default=10.0, validator=_seconds(positive=True))
+    # None: the adaptive schedule (nemo_sdk._poll_schedule), polls at least this far apart.
+    render_poll_interval: float | None = attrs.field(
+        default=None, validator=_seconds(positive=True, optional=True)
+    )
+    render_poll_floor: float = attrs.field(default=2.0, validator=_seconds(positive=True))
     render_timeout: float = attrs.field(default=600.0, validator=_seconds(positive=True))
 
     def __attrs_post_init__(self) -> None:
@@ -339,6 +344,7 @@ class ClientConfig:
         render_poll_interval: float | None = None,
         render_timeout: float | None = None,
         env: Mapping[str, str] | None = None,
+        render_poll_floor: float | None = None,
     ) -> ClientConfig:
         """Resolve each setting from the arguments, then the environment, then defaults.
 
@@ -349,6 +355,8 @@ class ClientConfig:
         ``NEMO_TOKEN_CACHE`` (``1``/``true`` or a path); off by default.
         """
         env = os.environ if env is None else env
+        from ._env_waits import chat_from_env, seconds_from_env  # it imports this module
+
         # Every setting is checked here, before anything is sent, and an error names it
         # as the user wrote it: the argument, or the environment variable it came from.
         api_url = check_url(
@@ -365,6 +373,8 @@ class ClientConfig:
         elif env.get("NEMO_TOKEN"):
             token, source_of_token = env["NEMO_TOKEN"], "env"
         else:
+            if "NEMO_TOKEN" in env:  # set but empty: probably a mistake, not a choice
+                logger.warning("NEMO_TOKEN is set but empty: using an anonymous token instead")
             token, source_of_token = None, "anonymous"
         check_header_value(token, "NEMO_TOKEN" if source_of_token == "env" else "token")
         if allow_anonymous_reauth is None:
@@ -396,7 +406,7 @@ class ClientConfig:
             ),
             timeouts=timeouts or Timeouts(),
             retry=retry or RetrySettings(),
-            chat=chat or ChatSettings(),
+            chat=chat or chat_from_env(env),
             log_requests=env.get("NEMO_LOG", "").lower() == "debug",
             journal_path=(
                 None
@@ -405,6 +415,15 @@ class ClientConfig:
                 if journal_path is not None
                 else default_config_dir(env) / "renders.sqlite3"
             ),
-            render_poll_interval=10.0 if render_poll_interval is None else render_poll_interval,
+            render_poll_interval=(
+                seconds_from_env(env, "NEMO_RENDER_POLL_INTERVAL")
+                if render_poll_interval is None
+                else render_poll_interval
+            ),
+            render_poll_floor=(
+                (seconds_from_env(env, "NEMO_RENDER_POLL_FLOOR") or 2.0)
+                if render_poll_floor is None
+                else render_poll_floor
+            ),
             render_timeout=600.0 if render_timeout is None else render_timeout,
         )

@@ -28,6 +28,8 @@ class Progress:
         render_id: the render, from the moment it exists: ``nemo.renders.wait(id)``
             and ``nemo.renders.download(id, path)`` resume from it in any process.
         message: a short line for people.
+        item: in a batch, the item's index in the input (as ``BatchResult.index``);
+            ``None`` outside a batch.
     """
 
     phase: Phase
@@ -35,6 +37,7 @@ class Progress:
     session_id: str | None = None
     render_id: str | None = None
     message: str = ""
+    item: int | None = None
 
 
 ProgressCallback = Callable[[Progress], "Awaitable[None] | None"]

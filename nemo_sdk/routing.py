@@ -46,11 +46,14 @@ class Route:
         action: what to run.
         text: the phrase, stripped.
         keyword: the keyword that decided it (``None`` for chat).
+        then: what to run after the chat turn, when the phrase asks for an edit and an
+            export ("add music and export": ``CHAT`` then ``EXPORT``); else ``None``.
     """
 
     action: Action
     text: str
     keyword: str | None = None
+    then: Action | None = None
 
     @property
     def skips_chat(self) -> bool:
@@ -90,16 +93,37 @@ _INPUT_RULES: tuple[tuple[Action, re.Pattern[str]], ...] = (
 )
 
 
+# Words that leave an export request an export only ("export the video now, please").
+_EXPORT_FILLER = re.compile(
+    _words(
+        "and", "then", "now", "please", "pls", "the", "a", "an", "it", "this", "that",
+        "video", "clip", "file", "final", "result", "mp4", "me", "my", "to", "as", "for",
+        "send", "export", "download", "render", "save", "go", "ahead", "just", "can",
+        "you", "could", "would", "ok", "okay", "finally", "also",
+    )
+    + r"|导出|下载|视频|并且|然后|并|和|请|帮我|给我|帮|我|吧|一下|把|它|[\s\W_]+",
+    re.I,
+)  # fmt: skip
+
+
+def _only_export(text: str) -> bool:
+    return not _EXPORT_FILLER.sub("", text).strip()
+
+
 def route(text: str, *, has_files: bool = False) -> Route:
     """The action for a user's phrase, per the skill's "Matching Input to Actions" table.
 
     ``has_files``: the user attached files, which makes it an upload whatever
-    the words. Anything that matches no keyword is a chat turn::
+    the words. Anything that matches no keyword is a chat turn. An export asked for
+    together with an edit is the chat turn first, then the export (``then``)::
 
         >>> route("导出视频").action
         <Action.EXPORT: 'export'>
         >>> route("add lo-fi BGM at 35%").action
         <Action.CHAT: 'chat'>
+        >>> picked = route("add music and export")
+        >>> picked.action, picked.then
+        (<Action.CHAT: 'chat'>, <Action.EXPORT: 'export'>)
     """
     stripped = text.strip()
     if has_files:
@@ -107,6 +131,8 @@ def route(text: str, *, has_files: bool = False) -> Route:
     for action, pattern in _INPUT_RULES:
         found = pattern.search(stripped)
         if found:
+            if action is Action.EXPORT and not _only_export(stripped):
+                return Route(Action.CHAT, stripped, found.group(0), then=Action.EXPORT)
             return Route(action, stripped, found.group(0))
     return Route(Action.CHAT, stripped)
 

@@ -12,7 +12,9 @@ entry point) and gives every test suite these fixtures:
     ``@pytest.mark.nemo_emulator(starting_credits=1000)``.
 ``nemo_env``
     Points ``NEMO_API_URL`` at the emulator and the config directory at a
-    temporary one, for code that builds its own ``NemoClient()``.
+    temporary one, for code that builds its own ``NemoClient()``; sets
+    :data:`FAST_ENV` (render polls and chat recovery waits in milliseconds), so
+    the app's own client runs at test speed without settings passed through it.
 ``nemo_client``
     An async :class:`~nemo_sdk.NemoClient` on the emulator with every wait
     (retries, render polls, chat recovery) cut to milliseconds. Needs
@@ -36,6 +38,7 @@ from .config import ChatSettings, RetrySettings
 
 __all__ = [
     "FAST_CHAT",
+    "FAST_ENV",
     "FAST_RETRY",
     "emulator_available",
     "nemo_client",
@@ -61,6 +64,14 @@ FAST_CHAT = ChatSettings(
     still_working_every=1.0,
 )
 """The chat recovery rules with millisecond waits."""
+
+
+FAST_ENV = {
+    "NEMO_RENDER_POLL_INTERVAL": "0.01",
+    "NEMO_CHAT_DROP_WAIT": "0.01",
+    "NEMO_CHAT_POLL_INTERVAL": "0.01",
+}
+"""The environment ``nemo_env`` sets: a client built from it waits milliseconds."""
 
 
 def emulator_available() -> bool:
@@ -111,6 +122,8 @@ def nemo_env(nemo_emulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     monkeypatch.delenv("NEMO_CLIENT_ID", raising=False)
     monkeypatch.delenv("NEMO_TOKEN_CACHE", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "nemo-config"))
+    for name, value in FAST_ENV.items():
+        monkeypatch.setenv(name, value)
     return nemo_emulator
 
 

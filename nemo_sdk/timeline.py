@@ -265,8 +265,11 @@ def _track_change_phrases(change: TrackDiff) -> list[str]:
         if old_text != new_text:
             parts.append(f"Changed {noun}: {old_text} → {new_text}")
         else:
-            keys = ", ".join(_changed_paths(old.to_wire(), new.to_wire()))
-            parts.append(f"Changed {noun}: {new_text} ({keys})")
+            paths = _changed_paths(old.to_wire(), new.to_wire())
+            same_place = before_spans.get(id(old)) == after_spans.get(id(new))
+            if same_place and set(paths) <= {"s", "d"}:
+                continue  # its place, now written out (e.g. ``s`` added): nothing to name
+            parts.append(f"Changed {noun}: {new_text} ({', '.join(paths)})")
     if change.changed_keys:
         keys = ", ".join(change.changed_keys)
         parts.append(f"Changed {track_words(change.after).track_noun} {change.index + 1}: {keys}")

@@ -23,6 +23,9 @@ from typing import TYPE_CHECKING
 import attrs
 
 from . import _arguments, _download, errors
+from ._export_options import ExportFormat, ExportQuality
+from ._scopes import export_refusal
+from ._spend import watch_spend
 from .progress import Phase, Progress, ProgressCallback, report
 
 # The models are imported for type checking only: this module is bound on NemoClient,
@@ -61,8 +64,9 @@ class GenerateResult:
         session_id: the session; chat on in it, or open it in the browser.
         reply: the agent's reply to the last message.
         draft: the timeline that was rendered.
-        credits_spent: the balance's drop over the run (``None`` when not measured,
-            as in a batch, whose items share one balance).
+        credits_spent: the balance's drop over the run; ``None`` when it cannot be
+            this run's own cost: another run overlapped it on the same client (or in
+            a batch, whose items share one balance), or the balance was unreadable.
     """
 
     path: Path
@@ -196,6 +200,7 @@ class _Run:
     handlers: list[EventHandler]
     session_id: str | None = None
     render_id: str | None = None
+    item: int | None = None
     _last: tuple[str, int] | None = None
 
     async def __call__(self, phase: Phase, percent: float | None = None, message: str = "") -> None:
@@ -210,6 +215,7 @@ class _Run:
             session_id=self.session_id,
             render_id=self.render_id,
             message=message,
+            item=self.item,
         )
         await report(progress, self.callback, self.handlers)
 
@@ -247,8 +253,8 @@ class _Output:
     """How a workflow exports, waits and saves (the same for every item of a batch)."""
 
     overwrite: bool = False
-    format: str = "mp4"
-    quality: str = "high"
+    format: ExportFormat = "mp4"
+    quality: ExportQuality = "high"
     poll_interval: float | None = None
     render_timeout: float | None = None
 
@@ -309,8 +315,8 @@ async def generate_and_export(
     poll_interval: float | None = None,
     render_timeout: float | None = None,
     overwrite: bool = False,
-    format: str = "mp4",
-    quality: str = "high",
+    format: ExportFormat = "mp4",
+    quality: ExportQuality = "high",
     max_turns: int = 2,
 ) -> GenerateResult:
     """Generate a video from ``prompt``, export it, wait and download it to ``out``.
@@ -351,13 +357,17 @@ async def generate_and_export(
         raise errors.InvalidArgument("max_turns must be at least 1")
     output = _check_output(_Output(overwrite, format, quality, poll_interval, render_timeout))
     run = _Run(on_progress, _handlers(handler, handlers))
-    await run("connecting", None, "connecting")
-    before = await _balance(nemo)  # also fetches the token, if there is none yet
-    run.session_id = await _session_id(nemo, session, language)
-    reply, draft = await _chat_until_exportable(nemo, run, text, max_turns)
-    job, path = await _export_and_fetch(nemo, run, draft, target, output)
-    after = await _balance(nemo)
-    spent = before - after if before is not None and after is not None else None
+    with watch_spend(nemo) as spend:  # another run at once: its cost is not this one's
+        await run("connecting", None, "connecting")
+        before = await _balance(nemo)  # also fetches the token, if there is none yet
+        refusal = export_refusal(nemo._transport)
+        if refusal is not None:  # the export would be refused after the credits are spent
+            raise errors.ExportBlocked(refusal)
+        run.session_id = await _session_id(nemo, session, language)
+        reply, draft = await _chat_until_exportable(nemo, run, text, max_turns)
+        job, path = await _export_and_fetch(nemo, run, draft, target, output)
+        after = await _balance(nemo)
+    spent = spend.spent(before, after)
     return GenerateResult(
         path=path,
         render=job,
@@ -449,8 +459,8 @@ async def batch(
     on_progress: ProgressCallback | None = None,
     poll_interval: float | None = None,
     render_timeout: float | None = None,
-    format: str = "mp4",
-    quality: str = "high",
+    format: ExportFormat = "mp4",
+    quality: ExportQuality = "high",
 ) -> list[BatchResult]:
     """Run many prompts (and/or files with an instruction), each to its own render.
 
@@ -460,7 +470,7 @@ async def batch(
     items run at once. One item's failure does not stop the others: the results
     come back in input order, each with its result or its error. Every item is
     checked before anything is sent. ``on_progress`` and the handlers hear every
-    item; ``Progress.session_id``/``render_id`` tell the items apart.
+    item; ``Progress.item`` is the item's index (as ``BatchResult.index``).
     """
     if concurrency < 1:
         raise errors.InvalidArgument("concurrency must be at least 1")
@@ -475,7 +485,7 @@ async def batch(
 
     async def one(index: int, item: BatchItem, target: Path) -> BatchResult:
         async with gate:
-            run = _Run(on_progress, all_handlers, session_id=shared)
+            run = _Run(on_progress, all_handlers, session_id=shared, item=index)
             try:
                 if run.session_id is None:
                     run.session_id = (await nemo.sessions.create(language=language)).id

@@ -1,32 +1,34 @@
-"""The docs site: every page is in the nav, and the examples the docs mark runnable run.
+"""The docs: every page is in the nav, and every example of README.md and docs/ runs as printed.
 
-A page marks an example with an HTML comment (the site does not show it) on the line right
-before the opening fence of a ```python block:
+Each ```python and ```sh block of README.md and docs/ carries an HTML comment (the site
+does not show it) on the line right before its opening fence:
 
-    <!-- runnable -->           a whole program, run with ``python`` in a fresh temporary
-                                directory against its own emulator (served from a thread of
-                                this process): ``NEMO_API_URL`` points at it,
-                                ``XDG_CONFIG_HOME`` and ``HOME`` at temporary directories;
-    <!-- runnable: pytest -->   a test module, run with ``python -m pytest`` as pasted (the
-                                plugin's fixtures start their own emulator).
+    <!-- runnable -->           a whole program, run with ``python`` as printed, in a fresh
+                                directory with a fresh ``HOME`` and ``XDG_CONFIG_HOME``,
+                                with ``NEMO_API_URL`` pointing at an emulator started as
+                                the docs say: ``python -m nemo_sdk.emulator`` in its own
+                                process, with its defaults (a developer's server);
+    <!-- runnable: pytest -->   a test module, run with ``python -m pytest`` as pasted in a
+                                fresh directory (no configuration: the plugin's fixtures
+                                start their own emulator);
+    <!-- runnable: sh -->       a shell session, run with ``bash -e`` in a fresh directory
+                                (it starts what it needs itself; its process group is ended
+                                afterwards);
+    <!-- fragment -->           a piece of a program, not meant to run alone.
 
-Examples are written for the real service and keep its settings (a render is polled every
-10 s), so a program runs after a small prelude that changes two defaults, never the code:
-clients built without explicit waits get the millisecond waits of ``nemo_sdk.testing``,
-and exports without an explicit size are rendered at 160x90 instead of the 1080p canvas.
-Everything else runs as a reader would paste it. The examples run a few at a time: they
-wait on renders more than they compute.
-
-CI builds the site itself (``make docs``: ``mkdocs build --strict``), not this test.
+No prelude, no settings changed behind the example's back: what runs here is what a
+reader pastes. CI builds the site itself (``make docs``: ``mkdocs build --strict``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -36,50 +38,23 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
+README = ROOT / "README.md"
 MKDOCS_YML = ROOT / "mkdocs.yml"
 
-MARKER = re.compile(r"^<!--\s*runnable(?::\s*(?P<kind>[a-z]+))?\s*-->\s*$")
-FENCE_OPEN = re.compile(r"^```python\b")
-KINDS = ("script", "pytest")
-
-PRELUDE = textwrap.dedent(
-    """
-    # Imported before a docs example runs (tests/test_docs.py): faster defaults, same code.
-    from nemo_sdk.config import ChatSettings, ClientConfig, RetrySettings
-    from nemo_sdk.resources.renders import Renders
-
-    FAST = {
-        "render_poll_interval": 0.02,
-        "retry": RetrySettings(rate_limit_wait=0.01, backoff_initial=0.001, backoff_max=0.01),
-        "chat": ChatSettings(drop_wait=0.01, poll_interval=0.01),
-    }
-    SMALL = {"width": 160, "height": 90, "fps": 12}
-    resolve, export = ClientConfig.resolve.__func__, Renders.export
-
-
-    def fast_resolve(cls, **kwargs):
-        kwargs.update({k: v for k, v in FAST.items() if kwargs.get(k) is None})
-        return resolve(cls, **kwargs)
-
-
-    async def small_export(self, session_id, draft=None, **kwargs):
-        kwargs.update({k: v for k, v in SMALL.items() if kwargs.get(k) is None})
-        return await export(self, session_id, draft, **kwargs)
-
-
-    ClientConfig.resolve = classmethod(fast_resolve)
-    Renders.export = small_export
-    """
+MARKER = re.compile(
+    r"^<!--\s*(?:runnable(?::\s*(?P<kind>[a-z]+))?|(?P<fragment>fragment))\s*-->\s*$"
 )
+FENCE_OPEN = re.compile(r"^```(?P<lang>python|sh|bash)\b")
+KINDS = ("script", "pytest", "sh")
+TIMEOUT = 150
 
-EMULATOR_KNOBS: dict[str, Any] = {
-    "starting_credits": 10_000,
-    "render_seconds": 0.05,
-    "clip_seconds": 1,
-    "clip_width": 160,
-    "clip_height": 90,
-    "clip_fps": 12,
-}
+
+def _pages() -> list[Path]:
+    return [README, *sorted(DOCS.rglob("*.md"))]
+
+
+def _name(page: Path) -> str:
+    return page.relative_to(ROOT).as_posix()
 
 
 # ---------------------------------------------------------------- the nav
@@ -117,35 +92,75 @@ def test_every_page_is_in_the_nav() -> None:
 # ---------------------------------------------------------------- runnable examples
 
 
-def runnable_blocks(text: str) -> list[tuple[str, int, str]]:
-    """``(kind, line number, code)`` of each marked ```python block of a page."""
+def code_blocks(text: str) -> list[tuple[str | None, int, str]]:
+    """``(kind, line number, code)`` of every ```python / ```sh block of a page.
+
+    ``kind`` is the marker's (``script``, ``pytest``, ``sh``), ``fragment``, or ``None``
+    when the block carries no marker.
+    """
     lines = text.splitlines()
-    blocks: list[tuple[str, int, str]] = []
-    for index, line in enumerate(lines):
-        marker = MARKER.match(line.strip())
-        if marker is None:
+    blocks: list[tuple[str | None, int, str]] = []
+    index = 0
+    while index < len(lines):
+        fence = FENCE_OPEN.match(lines[index])
+        if fence is None:
+            if lines[index].startswith("```"):  # another language: skip its body
+                index = next(i for i in range(index + 1, len(lines)) if lines[i].startswith("```"))
+            index += 1
             continue
-        kind = marker.group("kind") or "script"
-        assert kind in KINDS, f"line {index + 1}: unknown runnable kind {kind!r}"
-        start = index + 1
-        assert start < len(lines) and FENCE_OPEN.match(lines[start]), (
-            f"line {index + 1}: a runnable marker must sit right above a ```python fence"
-        )
-        end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("```"))
-        blocks.append((kind, start + 1, "\n".join(lines[start + 1 : end]) + "\n"))
+        kind: str | None = None
+        marker = MARKER.match(lines[index - 1].strip()) if index else None
+        if marker is not None:
+            kind = "fragment" if marker.group("fragment") else (marker.group("kind") or "script")
+            assert kind == "fragment" or kind in KINDS, f"line {index}: unknown kind {kind!r}"
+        end = next(i for i in range(index + 1, len(lines)) if lines[i].startswith("```"))
+        blocks.append((kind, index + 1, "\n".join(lines[index + 1 : end]) + "\n"))
+        index = end + 1
     return blocks
 
 
+def runnable_blocks(text: str) -> list[tuple[str, int, str]]:
+    """The blocks a page marks runnable."""
+    return [(k, n, c) for k, n, c in code_blocks(text) if k is not None and k != "fragment"]
+
+
 EXAMPLES = [
-    pytest.param(page, kind, code, id=f"{page.relative_to(DOCS).as_posix()}:{line}")
-    for page in sorted(DOCS.rglob("*.md"))
+    pytest.param(_name(page), kind, code, id=f"{_name(page)}:{line}")
+    for page in _pages()
     for kind, line, code in runnable_blocks(page.read_text(encoding="utf-8"))
 ]
 
 
+def test_every_python_and_shell_block_says_whether_it_runs() -> None:
+    unmarked = [
+        f"{_name(page)}:{line}"
+        for page in _pages()
+        for kind, line, _ in code_blocks(page.read_text(encoding="utf-8"))
+        if kind is None
+    ]
+    assert not unmarked, f"blocks without <!-- runnable... --> or <!-- fragment -->: {unmarked}"
+
+
 def test_the_pages_that_promise_runnable_examples_have_them() -> None:
-    pages = {param.values[0].relative_to(DOCS).as_posix() for param in EXAMPLES}
-    assert {"quickstart.md", "testing.md", "recipes/task-queue.md"} <= pages
+    pages = {param.values[0] for param in EXAMPLES}
+    assert {
+        "README.md",
+        "docs/quickstart.md",
+        "docs/testing.md",
+        "docs/cli.md",
+        "docs/recipes/task-queue.md",
+    } <= pages
+
+
+def test_the_marker_parser() -> None:
+    page = "<!-- runnable -->\n```python\nprint(1)\n```\n```text\nx\n```\n```sh\nls\n```\n"
+    assert code_blocks(page) == [("script", 2, "print(1)\n"), (None, 8, "ls\n")]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _env(tmp: Path) -> dict[str, str]:
@@ -157,68 +172,100 @@ def _env(tmp: Path) -> dict[str, str]:
     env.update(
         HOME=str(tmp / "home"),
         XDG_CONFIG_HOME=str(tmp / "xdg"),
-        PYTHONPATH=str(tmp / "prelude"),
         PYTHONDONTWRITEBYTECODE="1",
+        # `python`, `pytest` and `nemo` are the ones of this environment, as after `pip install`.
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
     )
     return env
 
 
-# A script runs as pasted, after the prelude; its emulator runs in this process.
-SCRIPT_RUNNER = "import runpy, _docs_prelude; runpy.run_path('example.py', run_name='__main__')"
-
-
-def _run(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
+@pytest.fixture(scope="module")
+def docs_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``python -m nemo_sdk.emulator --port PORT``, as the docs start it; its API URL."""
+    pytest.importorskip("av", reason="the examples run against the emulator (emulator extra)")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nemo_sdk.emulator", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path_factory.mktemp("docs-emulator"),
     )
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    assert first.startswith("NemoVideo emulator: API"), first
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
-def run_example(kind: str, code: str, tmp: Path) -> tuple[int, str]:
-    """Run one example in a fresh interpreter; ``(exit code, output)``."""
-    from nemo_sdk.emulator.threaded import emulator_in_thread
-
-    (tmp / "prelude").mkdir(parents=True)
-    (tmp / "prelude" / "_docs_prelude.py").write_text(PRELUDE, encoding="utf-8")
+def run_example(kind: str, code: str, tmp: Path, api_url: str) -> tuple[int, str]:
+    """Run one example as printed in a fresh directory; ``(exit code, output)``."""
     work = tmp / "work"
-    work.mkdir()
+    work.mkdir(parents=True)
+    env = _env(tmp)
     if kind == "pytest":
         (work / "test_docs_example.py").write_text(code, encoding="utf-8")
-        # No prelude: the plugin's fixtures and the module's own settings are the point.
         command = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"]
-        done = _run(command, work, _env(tmp))
+    elif kind == "sh":
+        (work / "example.sh").write_text(code, encoding="utf-8")
+        command = ["bash", "-e", "example.sh"]
     else:
         (work / "example.py").write_text(code, encoding="utf-8")
-        with emulator_in_thread(**EMULATOR_KNOBS) as emu:
-            env = _env(tmp) | {"NEMO_API_URL": emu.url}
-            done = _run([sys.executable, "-c", SCRIPT_RUNNER], work, env)
-    output = done.stdout + done.stderr
-    if kind == "pytest" and done.returncode == 0 and "skipped" in done.stdout:
+        command = [sys.executable, "example.py"]
+        env["NEMO_API_URL"] = api_url
+    proc = subprocess.Popen(
+        command,
+        cwd=work,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # a block's background jobs end with it (os.killpg below)
+    )
+    try:
+        output, _ = proc.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        output, _ = proc.communicate()
+        return 124, f"timed out after {TIMEOUT} s:\n{output}"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)  # a script's background jobs ignore SIGINT
+    if kind == "pytest" and proc.returncode == 0 and "skipped" in output:
         return 1, "an example test was skipped:\n" + output
-    return done.returncode, output
+    return proc.returncode, output
 
 
 @pytest.fixture(scope="module")
 def example_runs(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    docs_emulator: str,
 ) -> Iterator[dict[str, Future[tuple[int, str]]]]:
     """Every selected example, submitted to a small pool when the first one is asked for.
 
-    The examples wait on renders and downloads more than they compute: run one after
-    the other they would take about twice as long.
+    The examples wait on renders and downloads more than they compute.
     """
-    pytest.importorskip("av", reason="the examples run against the emulator (emulator extra)")
     selected = [
         item.callspec
         for item in request.session.items
         if getattr(item, "originalname", None) == "test_docs_example_runs"
     ]
-    with ThreadPoolExecutor(max_workers=max(2, min(6, 2 * (os.cpu_count() or 1)))) as pool:
+    with ThreadPoolExecutor(max_workers=4) as pool:
         runs = {
             spec.id: pool.submit(
                 run_example,
                 spec.params["kind"],
                 spec.params["code"],
                 tmp_path_factory.mktemp("docs-example"),
+                docs_emulator,
             )
             for spec in selected
         }
@@ -229,11 +276,11 @@ def example_runs(
 
 @pytest.mark.parametrize(("page", "kind", "code"), EXAMPLES)
 def test_docs_example_runs(
-    page: Path,
+    page: str,
     kind: str,
     code: str,
     request: pytest.FixtureRequest,
     example_runs: dict[str, Future[tuple[int, str]]],
 ) -> None:
-    returncode, output = example_runs[request.node.callspec.id].result(timeout=180)
+    returncode, output = example_runs[request.node.callspec.id].result(timeout=4 * TIMEOUT)
     assert returncode == 0, output

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
+from .._export_options import EXPORT_FORMATS, EXPORT_QUALITIES, ExportFormat, ExportQuality
 from .._version import __version__
 from ..client import NemoClient
 from ..models.render import RenderJob
@@ -18,7 +20,7 @@ from ..workflows import GenerateResult
 from . import flows, views
 from .bars import Bars
 from .chat import ChatSession, ProgressNotes, chat_loop, one_message
-from .exits import EXIT_CODES
+from .exits import EXIT_CODES, usage_error_json
 from .output import Output, saved
 from .runtime import Settings, Tracker, connect, run, run_with_bars
 
@@ -48,7 +50,34 @@ overwrite_option = click.option(
 )
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The ``nemo`` group: with ``--json``, a usage error is a JSON document on stdout too."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        json_mode = "--json" in args
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            if json_mode:
+                usage_error_json(exc)
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            if ctx.params.get("json_mode"):
+                usage_error_json(exc)
+            raise
+
+
+@click.group(cls=_Group, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--emulator",
     is_flag=True,
@@ -72,7 +101,7 @@ overwrite_option = click.option(
     "--poll-interval",
     type=click.FloatRange(min=0, min_open=True),
     metavar="SECONDS",
-    help="Seconds between render status polls (default 10).",
+    help="Seconds between render status polls (default: adaptive, at least 2 s apart).",
 )
 @click.version_option(__version__, prog_name="nemo")
 @click.pass_context
@@ -210,7 +239,7 @@ def chat(
     sends text to the agent as it is.
     """
     output = Output(json_mode=settings.json)
-    tracker = Tracker(session_id=session_id)
+    tracker = Tracker(session_id=session_id, out=out)
 
     async def work() -> None:
         async with connect(settings, output) as nemo:
@@ -324,11 +353,29 @@ def credits(settings: Settings) -> None:
 @click.argument("session_id", metavar="SESSION")
 @out_option
 @overwrite_option
-@click.option("--format", "format_", default="mp4", show_default=True, help="Output format.")
-@click.option("--quality", default="high", show_default=True, help="Output quality.")
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(EXPORT_FORMATS),
+    default="mp4",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--quality",
+    type=click.Choice(EXPORT_QUALITIES),
+    default="high",
+    show_default=True,
+    help="Output quality.",
+)
 @click.pass_obj
 def export(
-    settings: Settings, session_id: str, out: Path, overwrite: bool, format_: str, quality: str
+    settings: Settings,
+    session_id: str,
+    out: Path,
+    overwrite: bool,
+    format_: ExportFormat,
+    quality: ExportQuality,
 ) -> None:
     """Export SESSION's current timeline, wait for the render and download it."""
     tracker = Tracker(target=out, session_id=session_id)
@@ -441,37 +488,55 @@ def renders_cancel(settings: Settings, render_id: str) -> None:
 @click.option("--port", type=int, default=8765, show_default=True, help="The API's port (0: any).")
 @click.option("--cdn-port", type=int, default=0, show_default=True, help="The CDN's port.")
 @click.option(
-    "--starting-credits", type=int, default=100, show_default=True, help="A new user's credits."
+    "--realistic",
+    is_flag=True,
+    help="The service's numbers: 100 credits per new anonymous token (one generated clip), "
+    "10 tokens per IP, one live token per client id.",
+)
+@click.option(
+    "--starting-credits",
+    type=int,
+    default=None,
+    help="A new token's credits (100000; --realistic: 100).",
 )
 @click.option(
     "--render-seconds", type=float, default=1.0, show_default=True, help="How long a render takes."
 )
 @click.pass_obj
 def emulator(
-    settings: Settings, port: int, cdn_port: int, starting_credits: int, render_seconds: float
+    settings: Settings,
+    port: int,
+    cdn_port: int,
+    realistic: bool,
+    starting_credits: int | None,
+    render_seconds: float,
 ) -> None:
-    """Serve the offline emulator in the foreground until Ctrl-C."""
+    """Serve the offline emulator in the foreground until Ctrl-C (python -m nemo_sdk.emulator)."""
     output = Output(json_mode=settings.json)
 
     async def work() -> None:
         try:
             from ..emulator import Emulator
+            from ..emulator.__main__ import standalone_settings
         except ImportError as exc:
             raise click.UsageError(
                 f"the emulator needs its extra ({exc}): pip install 'nemo-sdk[emulator]'"
             ) from exc
+        chosen = standalone_settings(realistic=realistic, starting_credits=starting_credits)
+        fresh = chosen.pop("fresh_client_tokens")
         async with Emulator(
-            port=port,
-            cdn_port=cdn_port,
-            starting_credits=starting_credits,
-            render_seconds=render_seconds,
+            port=port, cdn_port=cdn_port, render_seconds=render_seconds, **chosen
         ) as emu:
+            emu.store.fresh_client_tokens = fresh
             output.result(
                 {"url": emu.url, "cdn_url": emu.cdn_url},
                 f"NemoVideo emulator: API {emu.url}  CDN {emu.cdn_url}",
                 f"  export NEMO_API_URL={emu.url}",
             )
-            output.note("offline, rule-based 'AI'; Ctrl-C stops it")
+            output.note(
+                f"offline, rule-based 'AI'; {chosen['starting_credits']} credits per new token; "
+                "Ctrl-C stops it"
+            )
             try:
                 await asyncio.Event().wait()
             finally:

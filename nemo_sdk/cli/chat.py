@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+import click
 from rich.console import Console
 from rich.markup import escape
 
@@ -162,6 +163,11 @@ def _unique(path: Path) -> Path:
     return candidate
 
 
+def _looks_like_path(word: str) -> bool:
+    """A word the user meant as a file: a path or a name with an extension."""
+    return "/" in word or "\\" in word or word.startswith("~") or bool(Path(word).suffix)
+
+
 def _files_in(text: str) -> tuple[list[Path], list[str]]:
     """The words of ``text`` that name existing files, and the other words."""
     try:
@@ -213,9 +219,12 @@ class ChatSession:
         elif picked.action is Action.STATE:
             await self.state()
         elif picked.action is Action.UPLOAD:
-            await self.upload(files)
+            missing = [w for w in others if w.lower() not in _UPLOAD_WORDS and _looks_like_path(w)]
+            await self.upload(files, missing)
         else:
             await self.turn(text)
+            if picked.then is Action.EXPORT:  # "add music and export": the edit, then this
+                await self.export()
 
     async def turn(self, text: str) -> None:
         """One chat turn, streamed."""
@@ -267,8 +276,10 @@ class ChatSession:
         self.out.line(format_timeline(state.draft))
         self.docs.append({"action": "state", **views.state_doc(self.session_id, state)})
 
-    async def upload(self, files: list[Path]) -> None:
-        """The routed 'upload <files>'."""
+    async def upload(self, files: list[Path], missing: list[str] | None = None) -> None:
+        """The routed 'upload <files>'; ``missing``: named files that do not exist."""
+        if missing:
+            raise click.UsageError(f"no such file: {', '.join(missing)} (nothing uploaded)")
         if not files:
             self.out.note("name the files to upload: upload <file> [<file>...]", style="")
             return
@@ -317,6 +328,7 @@ async def chat_loop(session: ChatSession) -> None:
     if interactive:
         session.out.note(f"session {session.session_id} — {HELP}")
     reader = _LineReader(stdin)
+    first_error: BaseException | None = None
     while True:
         if interactive:
             session.out.err.print("[bold]›[/] ", end="")
@@ -327,11 +339,17 @@ async def chat_loop(session: ChatSession) -> None:
             continue
         try:
             await session.handle(line)
-        except (errors.NemoError, OSError) as exc:
-            if not interactive:
-                raise  # piped input is a script: its first failure is the exit status
+        except (errors.NemoError, OSError, click.UsageError) as exc:
+            # Reported, and the session goes on; piped input (a script) still exits
+            # with its first failure's status at the end.
+            first_error = first_error or exc
             session.printer.end_line()
-            session.out.note(f"error: {describe(exc).message}", style="red")
+            message = (
+                exc.format_message() if isinstance(exc, click.UsageError) else describe(exc).message
+            )
+            session.out.note(f"error: {message}", style="red")
+    if first_error is not None and not interactive:
+        raise first_error
 
 
 async def one_message(session: ChatSession, message: str) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+import json
 
 import attrs
+import click
 
 from .. import errors
 from .._logging import redact
@@ -129,9 +131,41 @@ def describe(exc: BaseException) -> Failure:
     """The exit code and the one-line message for ``exc``."""
     code = _code_of(exc)
     # Defence in depth: a server that echoes the bearer token must not get it printed.
-    text = redact(" ".join(str(exc).split())) or type(exc).__name__
+    text = for_cli(redact(" ".join(str(exc).split()))) or type(exc).__name__
     if code is ExitCode.UNEXPECTED:
         text = f"{type(exc).__name__}: {text}"
     hint = _hint(exc, text)
     message = f"{text} — {hint}" if hint else text
     return Failure(code, message, {"type": type(exc).__name__, **_fields(exc)})
+
+
+def usage_error_json(exc: click.UsageError) -> None:
+    """The ``--json`` error document of a usage error, on stdout (click prints the line)."""
+    doc = {
+        "error": {
+            "message": exc.format_message(),
+            "exit_code": int(ExitCode.USAGE),
+            "type": "UsageError",
+        }
+    }
+    click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+
+
+# The SDK's errors name its arguments; a command's user has options instead.
+_CLI_WORDS = (
+    ("(argument or NEMO_TOKEN)", "(--token or NEMO_TOKEN)"),
+    ("token=..., NEMO_TOKEN", "--token, NEMO_TOKEN"),
+    ("token=... or NEMO_TOKEN", "--token or NEMO_TOKEN"),
+    (
+        "or pass allow_anonymous_reauth=True to fall back to an anonymous token",
+        "or unset NEMO_TOKEN and drop --token to use an anonymous one",
+    ),
+    ("(token_cache=True or NEMO_TOKEN_CACHE=1)", "(NEMO_TOKEN_CACHE=1)"),
+)
+
+
+def for_cli(text: str) -> str:
+    """``text`` with the SDK's argument names put as the command's options."""
+    for sdk, cli in _CLI_WORDS:
+        text = text.replace(sdk, cli)
+    return text

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .. import errors
+from .._export_options import ExportFormat, ExportQuality
 from ..client import NemoClient
 from ..models.render import RenderJob
 from ..models.upload import UploadedFile
@@ -89,8 +90,8 @@ async def export_session(
     tracker: Tracker,
     *,
     overwrite: bool = False,
-    format: str = "mp4",
-    quality: str = "high",
+    format: ExportFormat = "mp4",
+    quality: ExportQuality = "high",
 ) -> tuple[RenderJob, Path]:
     """Export the session's current draft, wait for the render, download it to ``target``."""
     tracker.session_id, tracker.target = session_id, target

@@ -72,6 +72,8 @@ class Tracker:
     target: Path | None = None
     session_id: str | None = None
     render_id: str | None = None
+    out: Path | None = None
+    """Where the user asked for the video (``-o``), for the hint's export command."""
 
 
 @contextlib.asynccontextmanager
@@ -137,7 +139,12 @@ def resume_hint(settings: Settings, tracker: Tracker) -> str | None:
             f"session {tracker.session_id} keeps its timeline: "
             + settings.command("state", tracker.session_id)
             + ", then "
-            + settings.command("export", tracker.session_id, "-o", "video.mp4")
+            + settings.command(
+                "export",
+                tracker.session_id,
+                "-o",
+                str(tracker.out or tracker.target or "video.mp4"),
+            )
         )
     return None
 

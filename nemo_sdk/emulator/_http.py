@@ -279,3 +279,8 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise fail(400, "body must be a JSON object", status=400)
     return body
+
+
+async def add_request_id(request: web.Request, response: web.StreamResponse) -> None:
+    """Every answer carries an ``X-Request-Id``, streamed ones too (prepared in the handler)."""
+    response.headers.setdefault("X-Request-Id", f"req_{uuid.uuid4().hex[:12]}")

@@ -10,6 +10,11 @@ It understands (case-insensitive, anywhere in the message):
 * ``trim to N s``: cuts every track at N seconds;
 * ``make it W:H`` (``9:16``, ``1:1``...): the canvas and the draft's ``m.width/height``.
 
+A generation prompt sets the clip's length ("a 10 second city timelapse", "5s") and the
+canvas ("1080p", "720p", "vertical", "9:16"). Uploaded media goes on the timeline when
+a message refers to it (by file name, or "the uploaded clip"), and before an edit of a
+session whose timeline has no video yet (upload files, then "add a title ...").
+
 Anything else gets a text answer listing these. Edits other than generation
 cost ``edit_cost`` once per session (API.md: "editing about 50 a session").
 Drafts follow API.md "Emulator choices": segments may carry ``s`` (start, ms),
@@ -22,7 +27,7 @@ import asyncio
 import copy
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +54,18 @@ _TITLE = re.compile(r"\btitle\b", re.I)
 _FOR_SECONDS = re.compile(r"\bfor\s+" + _NUMBER + r"\s*(?:s|sec|secs|seconds?)\b", re.I)
 _TRIM = re.compile(r"\btrim\b.*?\bto\s+" + _NUMBER + r"\s*(?:s|sec|secs|seconds?)\b", re.I)
 _ASPECT = re.compile(r"\b(\d{1,2})\s*:\s*(\d{1,2})\b")
+_LENGTH = re.compile(
+    _NUMBER + r"\s*-?\s*(?:s|sec|secs|seconds?|(?P<min>min|mins|minutes?))\b", re.I
+)
+_RESOLUTION = re.compile(r"\b(2160|1440|1080|720|480|360)p\b", re.I)
+_VERTICAL = re.compile(r"\b(vertical|portrait|tiktok|reels|shorts)\b", re.I)
+_SQUARE = re.compile(r"\bsquare\b", re.I)
+_UPLOADED = re.compile(
+    r"\b(uploaded|upload|my (?:clip|video|footage|file|photo|image)s?|the (?:clip|footage|file))\b",
+    re.I,
+)
+MAX_CLIP_SECONDS = 120.0
+"""The longest clip a prompt may ask for (a painted clip takes time to make)."""
 
 
 @dataclass(frozen=True)
@@ -63,19 +80,91 @@ class Intent:
         return self.tool == "generate_video"
 
 
-def understand(message: str) -> Intent:
-    """The intent of ``message`` under the rules in the module docstring."""
+def prompt_shape(prompt: str) -> dict[str, Any]:
+    """What a generation prompt says of the clip: ``seconds``, ``ratio``, ``long_side``."""
+    shape: dict[str, Any] = {}
+    length = _LENGTH.search(prompt)
+    if length:
+        seconds = float(length.group(1)) * (60 if length.group("min") else 1)
+        if seconds > 0:
+            shape["seconds"] = min(seconds, MAX_CLIP_SECONDS)
+    ratio = _ASPECT.search(prompt)
+    if ratio and int(ratio.group(1)) > 0 and int(ratio.group(2)) > 0:
+        shape["ratio"] = f"{int(ratio.group(1))}:{int(ratio.group(2))}"
+    elif _VERTICAL.search(prompt):
+        shape["ratio"] = "9:16"
+    elif _SQUARE.search(prompt):
+        shape["ratio"] = "1:1"
+    resolution = _RESOLUTION.search(prompt)
+    if resolution:
+        short = int(resolution.group(1))
+        shape["long_side"] = short * 16 // 9
+        shape.setdefault("ratio", "16:9")
+    return shape
+
+
+def referred_uploads(
+    message: str, uploads: Sequence[Mapping[str, Any]], draft: Draft | None
+) -> list[str]:
+    """File names of the uploads ``message`` puts on the timeline (not there yet).
+
+    Named ones ("use beach.mp4", "the beach clip"); all of them for "the uploaded clip";
+    and all of them before an edit of a timeline that has no video yet.
+    """
+    placed = {
+        seg.get("m", {}).get("url") for track in (draft or {}).get("t") or []
+        for seg in track.get("sg") or []
+    }  # fmt: skip
+    waiting = [
+        u for u in uploads
+        if u.get("url") not in placed and u.get("file_type") in ("video", "image")
+    ]  # fmt: skip
+    if not waiting:
+        return []
+    lowered = message.lower()
+    named = [
+        str(u["filename"]) for u in waiting
+        if u.get("filename") and (
+            str(u["filename"]).lower() in lowered
+            or re.search(rf"\b{re.escape(Path(str(u['filename'])).stem.lower())}\b", lowered)
+        )
+    ]  # fmt: skip
+    if named:
+        return named
+    has_video = any(t.get("tt") == 0 and t.get("sg") for t in (draft or {}).get("t") or [])
+    if _UPLOADED.search(message) or not has_video:
+        return [str(u.get("filename")) for u in waiting]
+    return []
+
+
+def understand(
+    message: str,
+    uploads: Sequence[Mapping[str, Any]] = (),
+    draft: Draft | None = None,
+) -> Intent:
+    """The intent of ``message`` under the rules in the module docstring.
+
+    ``uploads`` (the session's ``video_infos``) and ``draft`` let a message refer to
+    uploaded media: their file names come in ``args["uploads"]``.
+    """
+    intent = _understand(message)
+    if intent.generates:
+        return intent
+    files = referred_uploads(message, uploads, draft)
+    if not files:
+        return intent
+    if intent.tool is None:
+        return Intent("use_uploads", {"uploads": files})
+    return Intent(intent.tool, {**intent.args, "uploads": files})
+
+
+def _understand(message: str) -> Intent:
     text = message.strip()
     quoted = _QUOTED.search(text)
     generate = _GENERATE.search(text)
     if generate:
         prompt = generate.group(1).strip() or "an abstract scene"
-        ratio = _ASPECT.search(prompt)
-        if ratio and int(ratio.group(1)) > 0 and int(ratio.group(2)) > 0:
-            # "generate X, aspect ratio 9:16": the clip comes on a canvas of that shape.
-            ratio_text = f"{int(ratio.group(1))}:{int(ratio.group(2))}"
-            return Intent("generate_video", {"prompt": prompt, "ratio": ratio_text})
-        return Intent("generate_video", {"prompt": prompt})
+        return Intent("generate_video", {"prompt": prompt, **prompt_shape(prompt)})
     if re.search(r"\badd\b", text, re.I) and _BGM.search(text):
         percent = _PERCENT.search(text)
         name = quoted.group(1) if quoted else ("Lo-fi" if "lo-fi" in text.lower() else "Music")
@@ -107,6 +196,16 @@ def answer(message: str) -> str:
 def done_text(intent: Intent, result: dict[str, Any]) -> str:
     """What the agent says after a tool ran."""
     args = intent.args
+    placed = (
+        f" ({', '.join(args['uploads'])} first on the video track)" if args.get("uploads") else ""
+    )
+    if placed and intent.tool not in ("generate_video", "use_uploads"):
+        return (
+            done_text(
+                Intent(intent.tool, {k: v for k, v in args.items() if k != "uploads"}), result
+            )
+            + placed
+        )
     if intent.tool == "generate_video":
         return (
             f"Done: a {result['duration']:g} s procedural clip of {args['prompt']!r} is on "
@@ -119,6 +218,8 @@ def done_text(intent: Intent, result: dict[str, Any]) -> str:
         return f"Added the title {args['text']!r} for {args['seconds']:g} s."
     if intent.tool == "trim":
         return f"Trimmed the video to {args['seconds']:g} s."
+    if intent.tool == "use_uploads":
+        return f"Put {', '.join(args['uploads'])} on the video track."
     return f"The canvas is now {args['ratio']} ({result['width']}x{result['height']})."
 
 
@@ -228,6 +329,40 @@ class ClipSettings:
     fps: int = 12
 
 
+def clip_for(args: Mapping[str, Any], default: ClipSettings) -> ClipSettings:
+    """The clip a generation makes: the prompt's length, else the default's."""
+    seconds = args.get("seconds")
+    if seconds is None:
+        return default
+    return ClipSettings(float(seconds), default.width, default.height, default.fps)
+
+
+def canvas_for(args: Mapping[str, Any], clip: ClipSettings) -> tuple[int, int, str] | None:
+    """The canvas a generation prompt asks for (``width, height, ratio``), or ``None``."""
+    ratio = args.get("ratio")
+    if ratio is None:
+        return None
+    long_side = int(args.get("long_side") or max(clip.width, clip.height))
+    width, height = aspect_size(str(ratio), long_side)
+    return width, height, str(ratio)
+
+
+def place_uploads(
+    draft: Draft | None, names: Sequence[str], uploads: Sequence[Mapping[str, Any]]
+) -> Draft | None:
+    """Put the named uploads at the end of the video track (images for 3 s), in order."""
+    out = draft
+    for name in names:
+        entry = next((u for u in uploads if u.get("filename") == name), None)
+        if entry is None:
+            continue
+        seconds = float(entry.get("duration") or 0) or 3.0
+        meta = {"url": entry.get("url"), "name": name, "width": entry.get("width"),
+                "height": entry.get("height")}  # fmt: skip
+        out = add_video(out, meta, seconds * 1000)
+    return out
+
+
 def new_media_name(suffix: str) -> str:
     return f"gen_{uuid.uuid4().hex[:16]}{suffix}"
 
@@ -279,10 +414,15 @@ __all__ = [
     "add_video",
     "answer",
     "aspect_size",
+    "canvas_for",
+    "clip_for",
     "done_text",
     "draft_length",
     "make_clip",
     "make_music",
+    "place_uploads",
+    "prompt_shape",
+    "referred_uploads",
     "set_size",
     "trim",
     "understand",

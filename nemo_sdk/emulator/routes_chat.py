@@ -203,7 +203,7 @@ async def run_sse(request: web.Request) -> web.StreamResponse:
     session = emu.store.session_of(token.user_id, sid)
     if session is None:
         raise fail(1002, "session not found")
-    intent = agent.understand(message)
+    intent = agent.understand(message, session.video_infos, session.draft)
     cost = _cost(emu, session, intent)
     if cost > user.available:
         raise fail(2001, f"insufficient credits: this needs {cost}, {user.available} available")
@@ -310,18 +310,22 @@ async def _apply(emu: Emulator, session: Session, intent: agent.Intent) -> dict[
     def url_of(name: str) -> str:
         return f"{emu.url}/media/{name}"
 
+    if args.get("uploads"):  # uploaded media the message refers to (agent.understand)
+        session.draft = agent.place_uploads(session.draft, args["uploads"], session.video_infos)
+        if intent.tool == "use_uploads":
+            return {"status": "success", "placed": args["uploads"]}
     if intent.tool == "generate_video":
-        clip = agent.ClipSettings(
+        clip = agent.clip_for(args, agent.ClipSettings(
             knobs.clip_seconds, knobs.clip_width, knobs.clip_height, knobs.clip_fps
-        )
+        ))  # fmt: skip
         media = await agent.make_clip(args["prompt"], directory, clip, url_of)
         meta = {k: media[k] for k in ("url", "name", "width", "height")}
         session.draft = agent.add_video(session.draft, meta, media["duration"] * 1000)
         session.generated_media.append(media)
-        if "ratio" in args:
-            long_side = max(knobs.clip_width, knobs.clip_height)
-            width, height = agent.aspect_size(args["ratio"], long_side)
-            session.canvas = {"width": width, "height": height, "aspect_ratio": args["ratio"]}
+        canvas = agent.canvas_for(args, clip)
+        if canvas is not None:
+            width, height, ratio = canvas
+            session.canvas = {"width": width, "height": height, "aspect_ratio": ratio}
             session.draft = agent.set_size(session.draft, width, height)
         return {"status": "success", **media}
     if intent.tool == "add_bgm":

@@ -135,7 +135,10 @@ async def _run(emu: Emulator, slots: asyncio.Semaphore, rec: RenderRecord) -> No
     out = folder / f"{rec.id}.{rec.format}"
 
     def progress(fraction: float) -> None:
-        rec.progress = min(95.0, fraction * 95)  # the last 5 % is publishing
+        # Reported as the render goes: the work done, or the share of render_seconds
+        # passed when that is the longer part, so progress predicts the end honestly.
+        paced = (time.monotonic() - started) / minimum if minimum > 0 else 1.0
+        rec.progress = min(95.0, min(fraction, paced) * 95)  # the last 5 % is publishing
 
     async with slots:
         if rec.cancel_requested:
@@ -160,7 +163,9 @@ async def _run(emu: Emulator, slots: asyncio.Semaphore, rec: RenderRecord) -> No
         except RenderError as exc:
             rec.status, rec.error = "failed", str(exc)
             return
-    await _pause(rec, minimum - (time.monotonic() - started))
+    while (left := minimum - (time.monotonic() - started)) > 0 and not rec.cancel_requested:
+        progress(1.0)
+        await _pause(rec, min(left, 0.1))
     if rec.cancel_requested:
         out.unlink(missing_ok=True)
         return

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from . import routes_chat, routes_core, routes_render, routes_upload
-from ._http import EMULATOR_KEY, RecordedRequest, make_middleware
+from ._http import EMULATOR_KEY, RecordedRequest, add_request_id, make_middleware
 from .faults import FaultInjector
 from .routes_render import RenderRecord
 from .store import ALL_SCOPES, SEVEN_DAYS, Store
@@ -133,6 +133,7 @@ class Emulator:
     def _app(self, origin: str) -> web.Application:
         app = web.Application(middlewares=[make_middleware(origin)], client_max_size=1024**3)
         app[EMULATOR_KEY] = self
+        app.on_response_prepare.append(add_request_id)
         return app
 
     async def start(self) -> Emulator:

@@ -92,6 +92,10 @@ class Store:
     tokens_per_ip: int = 10
     token_window: float = SEVEN_DAYS
     reissue_client_tokens: bool = True
+    # A development server's choice: every token request gets a new token whose user (the
+    # client id's, so its sessions and renders stay visible) is topped up to
+    # starting_credits: runs of a program never drain one balance without meaning to.
+    fresh_client_tokens: bool = False
     clock: Callable[[], float] = time.time
     users: dict[str, User] = field(default_factory=dict)
     tokens: dict[str, Token] = field(default_factory=dict)
@@ -109,7 +113,7 @@ class Store:
         """
         now = self.clock()
         held = self.tokens.get(self.client_tokens.get(client_id, ""))
-        if held is not None and held.valid(now):
+        if held is not None and held.valid(now) and not self.fresh_client_tokens:
             if not self.reissue_client_tokens:
                 raise TokenLimitReached(
                     "per_client",
@@ -131,6 +135,9 @@ class Store:
         user_id = held.user_id if held is not None else f"anon_{uuid.uuid4().hex[:16]}"
         if user_id not in self.users:
             self.users[user_id] = User(user_id, self.starting_credits)
+        elif self.fresh_client_tokens:
+            user = self.users[user_id]
+            user.available = max(user.available, self.starting_credits)
         token = self._mint(user_id, self.anonymous_scopes, client_id)
         self.client_tokens[client_id] = token.value
         return token

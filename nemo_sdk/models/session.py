@@ -41,6 +41,8 @@ class AnonymousToken(_Credentials):
     user_id: str | None = None
     expires_at: datetime | None = None
     credits: int | None = None
+    scopes: list[str] | None = None
+    """What the token may do (``read``, ``write``, ``upload``, ``render`` or ``*``), when said."""
 
 
 class Session(_Wire):

@@ -18,8 +18,10 @@ from typing import Any, cast, overload
 
 from .. import _arguments, _download, errors
 from .._download_stream import Writable, is_writable
+from .._export_options import ExportFormat, ExportQuality
 from .._journal import Journal
 from .._logging import logger
+from .._poll_schedule import PollSchedule
 from .._transport import Transport, check_id
 from ..models.draft import Draft
 from ..models.render import PendingRender, RenderJob
@@ -96,8 +98,8 @@ class Renders(Resource):
         session_id: str,
         draft: Draft | Mapping[str, Any] | None = None,
         *,
-        format: str = "mp4",
-        quality: str = "high",
+        format: ExportFormat = "mp4",
+        quality: ExportQuality = "high",
         width: int | None = None,
         height: int | None = None,
         fps: float | None = None,
@@ -114,7 +116,8 @@ class Renders(Resource):
         a render that already has that id is returned instead of starting another.
 
         Raises:
-            InvalidArgument: ``format``/``quality`` empty, ``width``/``height`` not a whole
+            InvalidArgument: ``format`` or ``quality`` is not one the API takes
+                (mp4/mov/mkv/webm/gif; low/medium/high), ``width``/``height`` not a whole
                 number above zero, ``fps`` not a finite number above zero (nothing sent).
             InvalidDraft: ``draft`` is not in the timeline format (nothing sent).
             DraftNotExportable: no tracks, or every track's ``sg`` is empty (nothing sent).
@@ -225,7 +228,9 @@ class Renders(Resource):
         polled through until the deadline; an unknown status is raised at once.
 
         Args:
-            poll_interval: seconds between polls, above zero (default: the client's, 10 s).
+            poll_interval: seconds between polls, above zero (default: the client's; if it
+                has none, an adaptive schedule aimed at the moment the render's progress
+                predicts it ends, polls at least ``render_poll_floor`` (2 s) apart).
             timeout: overall deadline in seconds, zero or more (default: the client's, 600 s).
             cancel_on_timeout: cancel the render when the deadline passes.
             on_progress: called with the job whenever status or progress changed.
@@ -243,7 +248,11 @@ class Renders(Resource):
         limit = _arguments.optional_non_negative("timeout", timeout)
         config = self._transport.config
         interval = config.render_poll_interval if interval is None else interval
-        deadline = time.monotonic() + (config.render_timeout if limit is None else limit)
+        started = time.monotonic()
+        deadline = started + (config.render_timeout if limit is None else limit)
+        schedule = PollSchedule(floor=config.render_poll_floor) if interval is None else None
+        if schedule is not None:
+            await self._transport.sleep(min(schedule.first, max(0.0, deadline - started)))
         seen: tuple[str, float | None] | None = None
         last_status: str | None = None
         while True:
@@ -257,8 +266,12 @@ class Renders(Resource):
             except _TRANSIENT as exc:
                 # A poll that failed says nothing about the render (replicate #394's lesson).
                 logger.info("polling render %s failed (%s); polling on", rid, exc)
+                if schedule is not None:
+                    schedule.polled(time.monotonic() - started, None)
             else:
                 await _call(on_poll, job)
+                if schedule is not None:
+                    schedule.polled(time.monotonic() - started, job.progress)
                 if (job.status, job.progress) != seen:
                     seen = (job.status, job.progress)
                     await _call(on_progress, job)
@@ -287,7 +300,11 @@ class Renders(Resource):
                     render_id=rid,
                     last_status=last_status,
                 )
-            await self._transport.sleep(min(interval, remaining))
+            if schedule is not None:
+                delay = max(0.0, started + schedule.next_at() - time.monotonic())
+            else:
+                delay = interval or 0.0
+            await self._transport.sleep(min(delay, remaining))
 
     async def cancel(self, render_id: str) -> RenderJob:
         """Cancel a pending or processing render (``POST .../lambda/<id>/cancel``).

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import re
+import weakref
 
 from yarl import URL
 
 from .. import errors
 from .._envelope import data_of, reading
-from .._transport import check_id
+from .._transport import Transport, check_id
 from ..models.session import ClaimLink, Session
 from ._base import Resource
 
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+
+# Task ids of the sessions this client created: the claim link needs both ids, and the
+# API gives no way to look a task id up from a session id.
+_TASKS: weakref.WeakKeyDictionary[Transport, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
+def _task_ids(transport: Transport) -> dict[str, str]:
+    return _TASKS.setdefault(transport, {})
 
 
 class Sessions(Resource):
@@ -40,20 +49,31 @@ class Sessions(Resource):
         tokens = self._transport.tokens
         if session.user_id and tokens.user_id is None:
             tokens.user_id = session.user_id
+        if session.task_id:
+            _task_ids(self._transport)[session.id] = session.task_id
         return session
 
     async def claim_link(
-        self, session: Session | None = None, *, session_id: str | None = None,
+        self, session: Session | str | None = None, *, session_id: str | None = None,
         task_id: str | None = None,
     ) -> ClaimLink:  # fmt: skip
         """A link that opens the session in the web app: ``<web>/workspace/claim?ct=<claim>``.
 
+        ``session`` is a :class:`Session` or a session id; an id made by this client's
+        ``sessions.create`` needs no ``task_id``, others do (the API asks for both).
         Uses ``POST /api/auth/claim-token``; the bearer token is never put in a URL.
         """
+        if isinstance(session, str):
+            session_id, session = session, None
         sid = session.id if session is not None else session_id
         tid = session.task_id if session is not None else task_id
+        if sid and not tid:
+            tid = _task_ids(self._transport).get(sid)
         if not sid or not tid:
-            raise errors.InvalidArgument("claim_link needs a Session, or session_id and task_id")
+            raise errors.InvalidArgument(
+                "claim_link needs the session's task_id too: pass the Session that "
+                "sessions.create() returned, or session_id= and task_id="
+            )
         body = {"task_id": check_id("task id", tid), "session_id": check_id("session id", sid)}
         doc = await self._transport.request("POST", "/api/auth/claim-token", json=body)
         with reading("claim-token"):

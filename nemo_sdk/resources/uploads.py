@@ -36,9 +36,15 @@ def _refuse_type(name: str, why: str) -> errors.UnsupportedFileType:
     )
 
 
-def _check(name: str, size: int, head: bytes) -> str:
-    """The part's content type, or the error API.md's 4001/4002 would have given."""
+def _check(name: str, size: int, head: bytes) -> tuple[str, str]:
+    """The part's name and content type, or the error API.md's 4001/4002 would have given.
+
+    A name without an extension gets the one its bytes announce (``clip`` that is an
+    MP4 is sent as ``clip.mp4``): the service goes by the extension.
+    """
     ext = extension_of(name)
+    if not ext and (sniffed := sniff(head)) is not None:
+        name, ext = f"{name}.{sniffed}", sniffed
     if ext not in errors.ACCEPTED_FORMATS:
         raise _refuse_type(name, f"extension {ext or '(none)'!r} is not accepted")
     if size > errors.MAX_UPLOAD_BYTES:
@@ -49,26 +55,26 @@ def _check(name: str, size: int, head: bytes) -> str:
         )
     if sniff(head) is None:
         raise _refuse_type(name, "the content is not a video, image or audio file")
-    return CONTENT_TYPES[ext]
+    return name, CONTENT_TYPES[ext]
 
 
 def _from_path(path: Path) -> FilePart:
     with open(path, "rb") as fh:  # FileNotFoundError / PermissionError / IsADirectoryError
         size = os.fstat(fh.fileno()).st_size
         head = fh.read(HEAD_BYTES)
-    content_type = _check(path.name, size, head)
+    name, content_type = _check(path.name, size, head)
 
     def opener() -> tuple[IO[bytes], bool]:
         return open(path, "rb"), True
 
-    return FilePart(path.name, size, content_type, opener)
+    return FilePart(name, size, content_type, opener)
 
 
 def _from_bytes(data: BinaryData, name: str | None, index: int) -> FilePart:
     view = memoryview(data).cast("B")
     head = bytes(view[:HEAD_BYTES])
     name = name or f"upload-{index}.{sniff(head) or 'bin'}"
-    content_type = _check(name, len(view), head)
+    name, content_type = _check(name, len(view), head)
 
     def opener() -> tuple[IO[bytes], bool]:
         return io.BytesIO(view), True
@@ -91,7 +97,7 @@ def _from_stream(stream: IO[bytes], name: str | None, index: int) -> FilePart:
         given = getattr(stream, "name", None)
         name = os.path.basename(given) if isinstance(given, str) else None
     name = name or f"upload-{index}.{sniff(head) or 'bin'}"
-    content_type = _check(name, size, head)
+    name, content_type = _check(name, size, head)
 
     def opener() -> tuple[IO[bytes], bool]:
         stream.seek(start)  # a retried request starts the part again

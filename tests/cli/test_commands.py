@@ -241,7 +241,7 @@ def test_emulator_serves_until_ctrl_c() -> None:
             assert line, "the emulator ended early"
             lines.append(line)
         url = json.loads("".join(lines))["url"]
-        assert "credits: 100 available" in ok(invoke("--api-url", url, "credits")).stdout
+        assert "credits: 100000 available" in ok(invoke("--api-url", url, "credits")).stdout
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=15)
     finally:

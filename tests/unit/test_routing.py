@@ -78,3 +78,21 @@ def test_gui_instructions_become_api_actions(reply: str, actions: list[Action]) 
 def test_a_suggestion_names_the_words_it_came_from() -> None:
     (suggestion,) = suggest_actions("Done. Click Export when you are happy.")
     assert suggestion == SuggestedAction(Action.EXPORT, "Click Export")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["add music and export", "trim to 5 s, then export the video", "加背景音乐然后导出"],
+)
+def test_an_edit_and_an_export_is_the_chat_turn_then_the_export(text: str) -> None:
+    picked = route(text)
+    assert picked.action is Action.CHAT and picked.then is Action.EXPORT
+    assert not picked.skips_chat
+
+
+@pytest.mark.parametrize(
+    "text", ["export", "please export it as mp4", "帮我导出视频", "Download the video now"]
+)
+def test_a_pure_export_skips_the_chat(text: str) -> None:
+    picked = route(text)
+    assert picked.action is Action.EXPORT and picked.then is None

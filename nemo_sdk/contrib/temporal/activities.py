@@ -15,7 +15,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -26,6 +26,9 @@ from ...fleet import require_shared_identity
 from ...models.render import RenderJob
 from ...workflows import generation_message
 from ._types import Downloaded, DownloadInput, RenderDone, RenderInput, SendInput, WaitInput
+
+if TYPE_CHECKING:
+    from ..._export_options import ExportFormat, ExportQuality
 
 
 def to_application_error(exc: errors.NemoError) -> ApplicationError:
@@ -111,8 +114,12 @@ class NemoActivities:
     async def start_render(self, step: RenderInput) -> str:
         """Export under the job's render id (get-or-create: one render per id)."""
         async with _heartbeating():
+            # Plain strings on the wire of the workflow; export checks them before sending.
             job = await self.nemo.renders.export(
-                step.session_id, format=step.format, quality=step.quality, render_id=step.render_id
+                step.session_id,
+                format=cast("ExportFormat", step.format),
+                quality=cast("ExportQuality", step.quality),
+                render_id=step.render_id,
             )
             return job.id
 
