@@ -9,10 +9,13 @@ import pytest
 
 from nemo_sdk.errors import EventParseError, HandlerError
 from nemo_sdk.events import (
+    ActionsEvent,
     ChatEvent,
+    ErrorEvent,
     EventHandler,
     Heartbeat,
     TextDelta,
+    Thought,
     ToolCall,
     ToolResult,
     UnknownEvent,
@@ -62,18 +65,34 @@ def test_adk_final_text_has_no_partial_flag() -> None:
 def test_adk_function_call_part() -> None:
     call = {"id": "call-1", "name": "generate_video", "args": {"prompt": "a cat"}}
     (event,) = parse(adk({"functionCall": call}))
-    assert event == ToolCall("call-1", "generate_video", {"prompt": "a cat"}, "nemo_agent")
+    assert event == ToolCall(
+        "call-1",
+        "generate_video",
+        {"prompt": "a cat"},
+        "nemo_agent",
+        invocation_id="e-1",
+        event_id="ev-1",
+    )
+    assert isinstance(event, ToolCall)
+    assert event.partial is None
+
+
+def test_adk_partial_function_call_keeps_the_flag_and_ids() -> None:
+    (event,) = parse(adk({"functionCall": {"name": "trim", "args": {}}}, partial=True))
+    assert event == ToolCall(None, "trim", {}, "nemo_agent", True, "e-1", "ev-1")
 
 
 def test_adk_function_call_without_args() -> None:
     (event,) = parse(adk({"functionCall": {"name": "list_clips"}}))
-    assert event == ToolCall(None, "list_clips", {}, "nemo_agent")
+    assert event == ToolCall(None, "list_clips", {}, "nemo_agent", None, "e-1", "ev-1")
 
 
 def test_adk_function_response_part() -> None:
     response = {"id": "call-1", "name": "generate_video", "response": {"status": "ok"}}
     (event,) = parse(adk({"functionResponse": response}))
-    assert event == ToolResult("call-1", "generate_video", {"status": "ok"}, "nemo_agent")
+    assert event == ToolResult(
+        "call-1", "generate_video", {"status": "ok"}, "nemo_agent", "e-1", "ev-1"
+    )
 
 
 def test_adk_multi_part_event_yields_one_event_per_part_in_order() -> None:
@@ -89,27 +108,62 @@ def test_adk_multi_part_event_yields_one_event_per_part_in_order() -> None:
     assert all(getattr(e, "raw", None) is events[0].raw for e in events)
 
 
-def test_adk_unknown_parts_kept_in_place() -> None:
+def test_adk_thought_parts_are_thoughts_and_unknown_parts_kept_in_place() -> None:
     thought = {"text": "thinking about it", "thought": True}
     inline = {"inlineData": {"mimeType": "image/png", "data": "AAAA"}}
-    events = parse(adk(thought, {"text": "Answer"}, inline))
-    assert [type(e) for e in events] == [UnknownEvent, TextDelta, UnknownEvent]
-    assert isinstance(events[0], UnknownEvent)
-    assert events[0].raw == thought
+    events = parse(adk(thought, {"text": "Answer"}, inline, partial=True))
+    assert [type(e) for e in events] == [Thought, TextDelta, UnknownEvent]
+    assert events[0] == Thought("thinking about it", True, "nemo_agent", "e-1", "ev-1")
     assert isinstance(events[2], UnknownEvent)
     assert events[2].raw == inline
     assert json.loads(events[2].data)["content"]["parts"][2] == inline
+    # A signature-only thought part has no text.
+    (bare,) = parse(adk({"thought": True, "thoughtSignature": "c2ln"}))
+    assert bare == Thought("", None, "nemo_agent", "e-1", "ev-1")
 
 
-def test_adk_event_without_parts_is_unknown() -> None:
-    for obj in (
-        {"actions": {"stateDelta": {"x": 1}}, "author": "nemo_agent"},
-        adk(),
-        {"content": {"role": "model"}},
-        {"errorCode": "MALFORMED_FUNCTION_CALL", "errorMessage": "bad"},
-    ):
-        (event,) = parse(obj)
-        assert event == UnknownEvent(json.dumps(obj), obj, None)
+def test_adk_event_without_parts_is_an_actions_event() -> None:
+    state = {"stateDelta": {"x": 1}, "artifactDelta": {}, "skipSummarization": True}
+    (event,) = parse({"actions": state, "author": "nemo_agent", "id": "ev-9"})
+    assert event == ActionsEvent(state, "nemo_agent", None, "ev-9")
+    (event,) = parse(adk())
+    assert event == ActionsEvent({"stateDelta": {}}, "nemo_agent", "e-1", "ev-1")
+    obj = {"content": {"role": "model"}}
+    (event,) = parse(obj)
+    assert event == ActionsEvent({}, None, None, None)
+    assert isinstance(event, ActionsEvent)
+    assert event.raw == obj
+
+
+def test_adk_error_event() -> None:
+    obj = {
+        "errorCode": "MODEL_RETURNED_NO_CONTENT",
+        "errorMessage": "the model said nothing",
+        "invocationId": "e-1",
+        "author": "nemo_agent",
+        "actions": {"stateDelta": {}},
+        "id": "ev-3",
+    }
+    (event,) = parse(obj)
+    assert event == ErrorEvent(
+        "MODEL_RETURNED_NO_CONTENT", "the model said nothing", None, "nemo_agent", "e-1", "ev-3"
+    )
+    # With parts, the error comes after them; a code alone is enough.
+    events = parse(adk({"text": "Sorry"}, errorCode="ValueError"))
+    assert [type(e) for e in events] == [TextDelta, ErrorEvent]
+    assert events[1] == ErrorEvent("ValueError", None, None, "nemo_agent", "e-1", "ev-1")
+
+
+def test_adk_error_line() -> None:
+    details = {"error_type": "ValueError", "error_message": "bad: input", "timestamp": 1.5}
+    (event,) = parse({"error": "ValueError: bad: input", "error_details": details})
+    assert event == ErrorEvent("ValueError", "bad: input", details)
+    (event,) = parse({"error": "RuntimeError: the tool failed"})
+    assert event == ErrorEvent("RuntimeError", "the tool failed")
+    (event,) = parse({"error": "something went wrong"})
+    assert event == ErrorEvent(None, "something went wrong")
+    (event,) = parse({"error": {"code": 500, "message": "boom"}})
+    assert event == ErrorEvent("500", "boom")
 
 
 # --- flat shape ----------------------------------------------------------------
@@ -352,4 +406,6 @@ def test_absurdly_nested_json_is_unknown_not_a_crash() -> None:
 
 def test_chat_event_union_works_with_isinstance() -> None:
     assert isinstance(Heartbeat(), ChatEvent)
+    for event in (Thought("t"), ErrorEvent("E"), ActionsEvent()):
+        assert isinstance(event, ChatEvent)
     assert not isinstance(ServerSentEvent(), ChatEvent)
