@@ -86,9 +86,11 @@ async def test_a_tool_turn_reports_each_call_once_and_each_text_once(streaming: 
 
 @pytest.mark.parametrize("streaming", [False, True])
 async def test_text_deltas_yield_new_text_once(streaming: bool) -> None:
-    async with scripted(Script(steps=[sse(*tool_turn(streaming))])) as (nemo, _):
-        async with nemo.chat.stream(SESSION, "make a cat video") as events:
-            pieces = [text async for text in events.text_deltas()]
+    async with (
+        scripted(Script(steps=[sse(*tool_turn(streaming))])) as (nemo, _),
+        nemo.chat.stream(SESSION, "make a cat video") as events,
+    ):
+        pieces = [text async for text in events.text_deltas()]
     if streaming:
         # Trailing white space waits for the text after it.
         assert pieces == ["Sure —", " generating it now.", "\n\nDone!", " Your video is ready."]
@@ -247,7 +249,7 @@ async def test_silence_past_heartbeat_timeout_is_recovered_not_resent() -> None:
         heartbeat_timeout=0.2, drop_wait=0.01, poll_interval=0.01, unchanged_reads=2
     )
     async with scripted(Script(steps=steps), chat_settings=chat) as (nemo, script):
-        with pytest.raises(StreamInterrupted, match="keep-alives came for 0.2 s"):
+        with pytest.raises(StreamInterrupted, match=r"keep-alives came for 0\.2 s"):
             await nemo.chat.send(SESSION, "make a cat video")
     assert len(script.bodies) == 1
 
@@ -276,7 +278,7 @@ async def test_a_cancel_as_a_read_completes_is_always_a_cancel(
         for _ in range(10):
             got: list[ChatEvent] = []
 
-            async def consume() -> None:
+            async def consume(got: list[ChatEvent] = got) -> None:
                 nonlocal cancel_on_read
                 async with nemo.chat.stream(SESSION, "go") as events:
                     async for event in events:
