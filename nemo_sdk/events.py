@@ -226,9 +226,8 @@ def _parse_adk(obj: dict[str, Any], parts: Any, data: str | bytes) -> list[ChatE
         for part in parts:
             if type(part) is dict:
                 text = part.get("text")
-                thought = part.get("thought")
                 # A thought part is the model's reasoning, not reply text.
-                if type(text) is str and not thought:
+                if type(text) is str and not part.get("thought"):
                     events.append(TextDelta(text, partial, author, invocation_id, event_id, obj))
                     continue
                 call = part.get("functionCall")
@@ -261,7 +260,7 @@ def _parse_adk(obj: dict[str, Any], parts: Any, data: str | bytes) -> list[ChatE
                         )
                     )
                     continue
-                if thought:
+                if part.get("thought"):
                     thought_text = text if type(text) is str else ""
                     events.append(
                         Thought(thought_text, partial, author, invocation_id, event_id, obj)
