@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -409,3 +410,67 @@ def test_chat_event_union_works_with_isinstance() -> None:
     for event in (Thought("t"), ErrorEvent("E"), ActionsEvent()):
         assert isinstance(event, ChatEvent)
     assert not isinstance(ServerSentEvent(), ChatEvent)
+
+
+# --- streams captured from google-adk 2.13's own server ---------------------------------
+
+CAPTURES = sorted((Path(__file__).parent / "fixtures" / "adk").glob("*.sse"))
+
+
+def captured(name: str) -> list[ChatEvent]:
+    decoder = SSEDecoder()
+    body = (Path(__file__).parent / "fixtures" / "adk" / name).read_bytes()
+    return [event for sse in decoder.feed(body) for event in parse_event(sse, strict=True)]
+
+
+@pytest.mark.parametrize("path", CAPTURES, ids=lambda p: p.name)
+def test_every_captured_event_is_typed(path: Path) -> None:
+    events = captured(path.name)
+    assert events
+    assert not [e for e in events if isinstance(e, UnknownEvent)]
+    for event in events:
+        wire_id = getattr(event, "raw", {}).get("id")
+        if wire_id:
+            assert getattr(event, "event_id", None) == wire_id
+
+
+def test_captured_streamed_turn_shares_one_id_between_pieces_and_final() -> None:
+    events = captured("text_and_call.streaming.sse")
+    first = getattr(events[0], "event_id", None)
+    first_turn = [e for e in events if isinstance(e, (TextDelta, ToolCall)) and e.event_id == first]
+    assert [(type(e), e.partial) for e in first_turn] == [
+        (TextDelta, True),
+        (TextDelta, True),
+        (ToolCall, True),
+        (TextDelta, False),
+        (ToolCall, False),
+    ]
+    plain = captured("text_and_call.plain.sse")
+    assert [(type(e), getattr(e, "partial", 0)) for e in plain[:2]] == [
+        (TextDelta, None),
+        (ToolCall, None),
+    ]
+
+
+def test_captured_thoughts_actions_and_errors() -> None:
+    thought = captured("thought.plain.sse")
+    assert [type(e) for e in thought] == [Thought, TextDelta]
+    assert isinstance(thought[0], Thought) and thought[0].text.startswith("Planning")
+    actions = [e for e in captured("actions.plain.sse") if isinstance(e, ActionsEvent)]
+    assert len(actions) == 1
+    assert actions[0].actions["artifactDelta"] == {"note.txt": 0}
+    assert actions[0].actions["skipSummarization"] is True
+    role_only = captured("role_only.streaming.sse")
+    assert [type(e) for e in role_only] == [TextDelta, ActionsEvent, TextDelta]
+    raised = captured("model_raises.plain.sse")
+    assert all(isinstance(e, ErrorEvent) for e in raised)
+    assert [
+        (e.code, e.message, e.details is not None) for e in raised if isinstance(e, ErrorEvent)
+    ] == [
+        ("RuntimeError", "model backend unavailable", False),
+        ("RuntimeError", "model backend unavailable", True),
+    ]
+    no_content = captured("no_content.plain.sse")
+    assert [type(e) for e in no_content] == [Thought, ErrorEvent]
+    assert isinstance(no_content[1], ErrorEvent)
+    assert no_content[1].code == "MODEL_RETURNED_NO_CONTENT"
