@@ -98,7 +98,11 @@ class ToolResult:
 
 @attrs.define(slots=True, weakref_slot=False)
 class Thought:
-    """The model's reasoning (an ADK part with ``"thought": true``): not reply text."""
+    """The model's reasoning (an ADK part with ``"thought": true``): not reply text.
+
+    In ADK's streaming mode a thought comes in pieces (``partial``) and then whole in
+    the turn's final event, like text.
+    """
 
     text: str
     partial: bool | None = None
