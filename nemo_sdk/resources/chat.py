@@ -4,7 +4,7 @@ Every stream rule of API.md "POST /run_sse" lives here:
 
 * the draft is read before the message is sent, so that a reply with no text
   (about 30% of edits) can be summarised from the draft's diff afterwards;
-* a stream that drops (not a clean close), carries nothing but keep-alives for
+* a stream that drops (not a clean close), carries only heartbeats (or nothing) for
   ``heartbeat_timeout`` or runs past ``overall_cap`` is recovered by reading the
   state (``_chat_recovery``), never by sending the message again; so is a turn
   whose stream never started once the message may have reached the server (no
@@ -271,7 +271,9 @@ class ChatStream:
                 if now >= self._started + settings.overall_cap:
                     reason = f"it ran past the {settings.overall_cap:g} s cap"
                 elif now >= last_activity + settings.heartbeat_timeout:
-                    reason = f"nothing but keep-alives came for {settings.heartbeat_timeout:g} s"
+                    reason = (
+                        f"only heartbeats, or nothing, came for {settings.heartbeat_timeout:g} s"
+                    )
         finally:
             if read is not None:
                 await _discard(read)
