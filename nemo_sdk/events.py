@@ -208,7 +208,28 @@ def parse_data(data: str | bytes, *, strict: bool = False) -> list[ChatEvent]:
     if type(obj) is dict:
         content = obj.get("content")
         if type(content) is dict:
-            return _parse_adk(obj, content.get("parts"), data)
+            parts = content.get("parts")
+            # The usual event, one text part and no error, without the general loop: a
+            # streamed reply is thousands of these.
+            if type(parts) is list and len(parts) == 1 and type(part := parts[0]) is dict:
+                piece = part.get("text")
+                if (
+                    type(piece) is str
+                    and not part.get("thought")
+                    and "errorCode" not in obj
+                    and "errorMessage" not in obj
+                ):
+                    return [
+                        TextDelta(
+                            piece,
+                            obj.get("partial"),
+                            obj.get("author"),
+                            obj.get("invocationId"),
+                            obj.get("id"),
+                            obj,
+                        )
+                    ]
+            return _parse_adk(obj, parts, data)
         flat = _parse_flat(obj)
         if flat is not None:
             return [flat]
@@ -271,12 +292,12 @@ def _parse_adk(obj: dict[str, Any], parts: Any, data: str | bytes) -> list[ChatE
                     )
                     continue
             events.append(UnknownEvent(_as_text(data), part))
-    code = obj.get("errorCode")
-    message = obj.get("errorMessage")
-    if code is not None or message is not None:
-        events.append(
-            ErrorEvent(_str(code), _str(message), None, author, invocation_id, event_id, obj)
-        )
+    # ``in``, not ``get``: checked on every event, true on almost none.
+    if ("errorCode" in obj or "errorMessage" in obj) and (
+        obj.get("errorCode") is not None or obj.get("errorMessage") is not None
+    ):
+        code, message = _str(obj.get("errorCode")), _str(obj.get("errorMessage"))
+        events.append(ErrorEvent(code, message, None, author, invocation_id, event_id, obj))
     elif not events:
         actions = obj.get("actions")
         events.append(

@@ -474,3 +474,23 @@ def test_captured_thoughts_actions_and_errors() -> None:
     assert [type(e) for e in no_content] == [Thought, ErrorEvent]
     assert isinstance(no_content[1], ErrorEvent)
     assert no_content[1].code == "MODEL_RETURNED_NO_CONTENT"
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        adk({"text": "Hi"}, partial=True),
+        adk({"text": "Hi"}),
+        adk({"text": "hmm", "thought": True}),
+        adk({"text": "Sorry"}, errorCode="SAFETY"),
+        adk({"text": "Sorry"}, errorMessage="blocked"),
+        {"content": {"parts": [{"text": "bare"}]}},
+    ],
+)
+def test_the_one_text_part_shortcut_agrees_with_the_general_parser(obj: dict[str, Any]) -> None:
+    from nemo_sdk.events import _parse_adk
+
+    data = json.dumps(obj)
+    general = _parse_adk(obj, obj["content"]["parts"], data)
+    assert parse_data(data) == general
+    assert [type(e) for e in parse_data(data)] == [type(e) for e in general]
