@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from nemo_sdk import ChatReply, EventHandler, NemoClient, Progress, TextDelta, ToolCall
+from nemo_sdk import ChatReply, EventHandler, NemoClient, Progress, ToolCall
 from nemo_sdk.offline import embedded_client
 
 
@@ -18,9 +18,8 @@ class ConsoleHandler(EventHandler):
     def __init__(self) -> None:
         self.tools: list[str] = []
 
-    async def on_text(self, event: TextDelta) -> None:
-        if event.partial:  # ADK sends the pieces, then the whole text again
-            print(event.text, end="", flush=True)
+    async def on_reply_text(self, text: str) -> None:
+        print(text, end="", flush=True)  # new text only, once, in any streaming mode
 
     async def on_tool_call(self, event: ToolCall) -> None:
         self.tools.append(event.name)

@@ -29,6 +29,7 @@ _EXPORTS: dict[str, str] = {  # public name -> the module that defines it
     "APITimeoutError": ".errors",
     "AuthenticationError": ".errors",
     "BadRequestError": ".errors",
+    "ChatTurnError": ".errors",
     "ClientClosedError": ".errors",
     "ConfigurationError": ".errors",
     "DownloadError": ".errors",
@@ -56,10 +57,13 @@ _EXPORTS: dict[str, str] = {  # public name -> the module that defines it
     "UnknownRenderStatus": ".errors",
     "UnsafeFilename": ".errors",
     "UnsupportedFileType": ".errors",
+    "ActionsEvent": ".events",
     "ChatEvent": ".events",
+    "ErrorEvent": ".events",
     "EventHandler": ".events",
     "Heartbeat": ".events",
     "TextDelta": ".events",
+    "Thought": ".events",
     "ToolCall": ".events",
     "ToolResult": ".events",
     "UnknownEvent": ".events",
@@ -105,6 +109,7 @@ if TYPE_CHECKING:
     from .errors import APITimeoutError as APITimeoutError
     from .errors import AuthenticationError as AuthenticationError
     from .errors import BadRequestError as BadRequestError
+    from .errors import ChatTurnError as ChatTurnError
     from .errors import ClientClosedError as ClientClosedError
     from .errors import ConfigurationError as ConfigurationError
     from .errors import DownloadError as DownloadError
@@ -132,10 +137,13 @@ if TYPE_CHECKING:
     from .errors import UnknownRenderStatus as UnknownRenderStatus
     from .errors import UnsafeFilename as UnsafeFilename
     from .errors import UnsupportedFileType as UnsupportedFileType
+    from .events import ActionsEvent as ActionsEvent
     from .events import ChatEvent as ChatEvent
+    from .events import ErrorEvent as ErrorEvent
     from .events import EventHandler as EventHandler
     from .events import Heartbeat as Heartbeat
     from .events import TextDelta as TextDelta
+    from .events import Thought as Thought
     from .events import ToolCall as ToolCall
     from .events import ToolResult as ToolResult
     from .events import UnknownEvent as UnknownEvent

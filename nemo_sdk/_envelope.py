@@ -181,6 +181,10 @@ def _classify(
     if status >= 500:
         return errors.ServerError(_message(doc, f"server error {status}"), **common)
     if status == 404:
+        # An Agent Development Kit server's answer for an unknown session (FastAPI's shape).
+        detail = doc.get("detail") if isinstance(doc, dict) else None
+        if isinstance(detail, str) and detail.startswith("Session not found"):
+            return errors.SessionNotFoundError(_message(doc, "session not found"), **common)
         return errors.NotFoundError(_message(doc, "not found"), **common)
     if status < 200:  # an informational status is never a final answer
         return errors.InvalidResponseError(f"unexpected HTTP {status}", **common)

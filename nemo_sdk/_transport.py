@@ -383,8 +383,11 @@ class Transport:
         idempotent: bool | None = None,
         ok_statuses: frozenset[int] = frozenset({200}),
         expect_content_type: str | None = None,
+        timeout: aiohttp.ClientTimeout | None = None,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """A response whose body the caller reads incrementally (chat, downloads).
+
+        ``timeout`` replaces the configured stream timeouts (aiohttp enforces it).
 
         The retry rules apply until the response headers arrive; after that the
         body belongs to the caller. Leaving the block early closes the connection
@@ -405,7 +408,7 @@ class Transport:
                     url,
                     headers=hdrs,
                     json=json,
-                    timeout=self._stream_timeout,
+                    timeout=timeout or self._stream_timeout,
                     allow_redirects=False,
                 )
                 if resp.status in ok_statuses and (

@@ -9,7 +9,10 @@ No message ever contains the bearer token.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .models.chat import ChatReply
 
 from ._secrets import redact
 
@@ -370,6 +373,27 @@ class UnknownRenderStatus(InvalidResponseError):
         self.status_value = redact(status_value)
 
 
+class ChatTurnError(NemoError):
+    """The server reported, inside the chat stream, that the turn failed (ADK's
+    ``errorCode``/``errorMessage`` event, or its ``{"error": ...}`` last line).
+
+    Not a dropped stream: the turn ended and is not watched or re-sent (it may
+    already have had effects: see ``reply.draft_changed``).
+
+    Attributes:
+        code: the server's error code or exception name (``MODEL_RETURNED_NO_CONTENT``...).
+        message: the server's error message.
+        reply: the ``ChatReply`` of what was received before the turn failed.
+    """
+
+    def __init__(self, code: str | None, message: str | None, *, reply: ChatReply) -> None:
+        said = ": ".join(part for part in (code, message) if part) or "no details"
+        super().__init__(f"the agent reported that the chat turn failed ({said})")
+        self.code = code
+        self.message = message
+        self.reply = reply
+
+
 __all__ = [
     "ACCEPTED_FORMATS",
     "MAX_UPLOAD_BYTES",
@@ -378,6 +402,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ChatTurnError",
     "ClientClosedError",
     "ConfigurationError",
     "DownloadError",

@@ -21,7 +21,7 @@ from rich.markup import escape
 
 from .. import errors
 from ..client import NemoClient
-from ..events import ChatEvent, EventHandler, TextDelta, ToolCall, ToolResult
+from ..events import EventHandler, ToolCall, ToolResult
 from ..models.chat import ChatReply
 from ..routing import Action, SuggestedAction, route
 from ..timeline import format_timeline
@@ -49,10 +49,6 @@ _HINTS = {
 }
 
 
-def _is_adk(event: TextDelta) -> bool:
-    return isinstance(event.raw, dict) and isinstance(event.raw.get("content"), dict)
-
-
 def _short(value: Any, limit: int = 80) -> str:
     text = " ".join(str(value).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -61,17 +57,18 @@ def _short(value: Any, limit: int = 80) -> str:
 class ChatPrinter(EventHandler):
     """Shows one turn as it arrives: text on ``text``, tool traffic and notices dimmed on ``notes``.
 
-    ADK streams a message in ``partial`` pieces and then repeats it whole: the
-    pieces are shown as they come and the repetition is skipped.
+    The text is the SDK's new reply text (``on_reply_text``): each piece once,
+    whatever the wire shape or streaming mode.
     """
 
     def __init__(self, text: Console, notes: Console) -> None:
         self.text = text
         self.notes = notes
-        self._streamed = False  # partial pieces shown since the last whole message
         self._mid_line = False
 
     def _write(self, piece: str) -> None:
+        if not self._mid_line:
+            piece = piece.lstrip("\n")  # a note already ended the line
         if piece:
             self.text.print(piece, end="", markup=False, highlight=False, soft_wrap=True)
             self._mid_line = not piece.endswith("\n")
@@ -86,26 +83,15 @@ class ChatPrinter(EventHandler):
         self.end_line()
         self.notes.print(escape(text), style="dim")
 
-    def show(self, event: ChatEvent) -> None:
-        """Show one event of the stream."""
-        if isinstance(event, TextDelta):
-            if event.partial:
-                self._write(event.text)
-                self._streamed = True
-            elif self._streamed:
-                self._streamed = False  # the whole message again, already on screen
-                self.end_line()
-            else:
-                self._write(event.text)
-                if _is_adk(event):  # one whole message; flat events are pieces of one
-                    self.end_line()
-        elif isinstance(event, ToolCall):
-            self._streamed = False
-            args = f"({_short(event.args)})" if event.args else ""
-            self._note(f"  → {event.name or 'tool'}{args}")
-        elif isinstance(event, ToolResult):
-            self._streamed = False
-            self._note(f"  ← {event.name or 'tool'}: {_short(event.result)}")
+    async def on_reply_text(self, text: str) -> None:
+        self._write(text)
+
+    async def on_tool_call(self, event: ToolCall) -> None:
+        args = f"({_short(event.args)})" if event.args else ""
+        self._note(f"  → {event.name or 'tool'}{args}")
+
+    async def on_tool_result(self, event: ToolResult) -> None:
+        self._note(f"  ← {event.name or 'tool'}: {_short(event.result)}")
 
     async def on_still_working(self, elapsed_seconds: float) -> None:
         minutes = elapsed_seconds / 60
@@ -129,22 +115,28 @@ def hints(suggested: list[SuggestedAction]) -> list[str]:
 
 
 class ProgressNotes(EventHandler):
-    """For ``generate``: the agent's whole messages and the still-working notices, as notes."""
+    """For ``generate``: the agent's messages and the still-working notices, as notes."""
 
     def __init__(self, note: Any) -> None:
         self._note = note
         self._pieces: list[str] = []
 
-    async def on_text(self, event: TextDelta) -> None:
-        if event.partial:
-            self._pieces.append(event.text)
-            return
-        text = event.text if not self._pieces else "".join(self._pieces)
+    def _flush(self) -> None:
+        text = "".join(self._pieces).strip()
         self._pieces.clear()
-        if text.strip():
+        if text:
             self._note(f"agent: {_short(text, 200)}")
 
+    async def on_reply_text(self, text: str) -> None:
+        if text.startswith("\n\n"):  # the next message (or paragraph): note what came before
+            self._flush()
+        self._pieces.append(text)
+
+    async def on_end(self, reply: ChatReply) -> None:
+        self._flush()
+
     async def on_tool_call(self, event: ToolCall) -> None:
+        self._flush()
         self._note(f"  → {event.name or 'tool'}")
 
     async def on_still_working(self, elapsed_seconds: float) -> None:
@@ -229,10 +221,7 @@ class ChatSession:
     async def turn(self, text: str) -> None:
         """One chat turn, streamed."""
         printer = self.printer
-        async with self.nemo.chat.stream(self.session_id, text, handler=printer) as events:
-            async for event in events:
-                printer.show(event)
-        reply = events.reply
+        reply = await self.nemo.chat.send(self.session_id, text, handler=printer)
         printer.finish(reply)
         self.docs.append(
             {

@@ -4,12 +4,20 @@ Every stream rule of API.md "POST /run_sse" lives here:
 
 * the draft is read before the message is sent, so that a reply with no text
   (about 30% of edits) can be summarised from the draft's diff afterwards;
-* a stream that drops (not a clean close), carries only heartbeats for
+* a stream that drops (not a clean close), carries only heartbeats (or nothing) for
   ``heartbeat_timeout`` or runs past ``overall_cap`` is recovered by reading the
   state (``_chat_recovery``), never by sending the message again; so is a turn
   whose stream never started once the message may have reached the server (no
-  answer before the read timeout, a connection cut before the headers);
+  answer before the idle timeout, a connection cut before the headers);
+* silence is normal: an ADK server sends no keep-alives while a tool runs (100–300 s),
+  so the stream's idle timeout is never shorter than ``heartbeat_timeout``;
+* a turn the server reports as failed (an ADK error event) raises ``ChatTurnError``
+  once the stream ends: not recovered, never re-sent;
 * ``on_still_working`` fires every ``still_working_every`` seconds of the turn.
+
+Reads keep one pending task and wait on it with ``asyncio.wait``, not
+``asyncio.wait_for``: on Python 3.10/3.11 ``wait_for`` returns the result when a
+cancel arrives as the read completes, and a cancel must always be a cancel.
 """
 
 from __future__ import annotations
@@ -21,13 +29,22 @@ from types import TracebackType
 from typing import Any
 
 import aiohttp
+import attrs
 
 from .. import errors
 from .._chat_recovery import recover
 from .._chat_text import ReplyBuilder
-from .._transport import Transport, check_id, translate_errors
-from ..config import ChatSettings
-from ..events import ChatEvent, EventHandler, Heartbeat, dispatch, dispatch_end, parse_event
+from .._transport import Transport, check_id, client_timeout, translate_errors
+from ..config import ChatSettings, Timeouts
+from ..events import (
+    ChatEvent,
+    EventHandler,
+    Heartbeat,
+    dispatch,
+    dispatch_end,
+    dispatch_reply_text,
+    parse_event,
+)
 from ..events import dispatch_still_working as _still_working
 from ..models.chat import ChatReply
 from ..models.draft import Draft
@@ -50,24 +67,46 @@ def _surely_unsent(exc: errors.APIConnectionError) -> bool:
     return isinstance(exc.__cause__, aiohttp.ConnectionTimeoutError | aiohttp.ClientConnectorError)
 
 
-def request_body(session_id: str, text: str) -> dict[str, Any]:
-    """The ``/run_sse`` body, exactly as API.md gives it (snake_case)."""
-    return {
+def request_body(session_id: str, text: str, *, streaming: bool = False) -> dict[str, Any]:
+    """The ``/run_sse`` body, exactly as API.md gives it (snake_case).
+
+    ``streaming`` adds ``"streaming": true`` (ADK's ``RunAgentRequest`` field): each
+    model turn then comes as ``partial`` pieces before the whole turn.
+    """
+    body: dict[str, Any] = {
         "app_name": APP_NAME,
         "user_id": "me",
         "session_id": session_id,
         "new_message": {"parts": [{"text": text}]},
     }
+    if streaming:
+        body["streaming"] = True
+    return body
+
+
+def stream_timeout(timeouts: Timeouts, settings: ChatSettings) -> aiohttp.ClientTimeout:
+    """The chat stream's timeouts: an idle limit never shorter than ``heartbeat_timeout``.
+
+    An ADK server sends nothing while a tool runs (a generation takes 100–300 s):
+    silence up to ``heartbeat_timeout`` is normal, and the turn's own timers (not
+    the socket) decide when it is too long.
+    """
+    read = timeouts.read
+    if read is not None:
+        read = max(read, settings.heartbeat_timeout)
+    return client_timeout(attrs.evolve(timeouts, read=read), stream=True)
 
 
 class ChatStream:
     """One chat turn's events: ``async with`` it, then ``async for`` over it (once).
 
     Entering sends the message (after reading the draft); leaving closes the
-    connection, even mid-stream. Once the iteration ends, :attr:`reply` holds
-    the turn's :class:`ChatReply`. If the stream dropped (or never started after
-    the message went out) and the draft did not change while the state was watched,
-    the iteration raises ``StreamInterrupted``.
+    connection, even mid-stream. Iterate either the typed events or
+    :meth:`text_deltas` (the new reply text only). Once the iteration ends,
+    :attr:`reply` holds the turn's :class:`ChatReply`. If the stream dropped (or
+    never started after the message went out) and the draft did not change while
+    the state was watched, the iteration raises ``StreamInterrupted``; if the
+    server reported that the turn failed, ``ChatTurnError``.
     """
 
     def __init__(
@@ -79,6 +118,7 @@ class ChatStream:
         handlers: Sequence[EventHandler],
         settings: ChatSettings,
         strict: bool,
+        streaming: bool = False,
     ) -> None:
         self.session_id = session_id
         self._transport = transport
@@ -86,6 +126,7 @@ class ChatStream:
         self._handlers = list(handlers)
         self._settings = settings
         self._strict = strict
+        self._streaming = streaming
         self._state = StateResource(transport)
         self._builder = ReplyBuilder()
         self._stack = contextlib.AsyncExitStack()
@@ -96,6 +137,7 @@ class ChatStream:
         self._started = 0.0
         self._notice_at = settings.still_working_every  # seconds into the turn
         self._reply: ChatReply | None = None
+        self._new_text = ""  # the reply text the event just yielded added
 
     @property
     def received(self) -> list[ChatEvent]:
@@ -120,13 +162,14 @@ class ChatStream:
                 self._transport.stream(
                     "POST",
                     "/run_sse",
-                    json=request_body(self.session_id, self._text),
+                    json=request_body(self.session_id, self._text, streaming=self._streaming),
                     headers={"Accept": "text/event-stream"},
                     # Once the server accepted the message, sending it again would apply
                     # the edit twice and charge twice: only the pre-stream rules (429,
                     # 1001) retry.
                     idempotent=False,
                     expect_content_type="text/event-stream",
+                    timeout=stream_timeout(self._transport.config.timeouts, self._settings),
                 )
             )
         except errors.APIConnectionError as exc:
@@ -158,57 +201,96 @@ class ChatStream:
         self._iterator = self._events(self._response)
         return self._iterator
 
+    async def text_deltas(self) -> AsyncIterator[str]:
+        """Iterate the turn as new reply text only: each piece once, whatever the wire
+        shape and mode (ADK's partial pieces and their final, text sharing an event
+        with a tool call, flat pieces). Joined, the pieces are the reply's text.
+
+        Use it instead of iterating the events (a stream is iterated once); handlers
+        still see every event.
+        """
+        async for _ in self:
+            if self._new_text:
+                yield self._new_text
+
     async def _events(
         self, response: aiohttp.ClientResponse | None
     ) -> AsyncGenerator[ChatEvent, None]:
         settings = self._settings
         loop = asyncio.get_running_loop()
         decoder = SSEDecoder()
-        last_activity = self._started  # the last event that was not a heartbeat
+        builder = self._builder
+        last_activity = self._started  # the last event that was not a keep-alive
         reason: str | None = None
         cause: BaseException | None = self._lost
         if self._lost is not None:
             reason = f"it never started: {self._lost}"
-        while reason is None:
-            assert response is not None
-            now = loop.time()
-            wake = min(
-                self._started + self._notice_at,
-                self._started + settings.overall_cap,
-                last_activity + settings.heartbeat_timeout,
-            )
-            try:
-                chunk: bytes | None = await asyncio.wait_for(
-                    self._read(response), timeout=max(0.0, wake - now)
+        read: asyncio.Task[bytes] | None = None  # kept across timer wake-ups: no data lost
+        try:
+            while reason is None:
+                assert response is not None
+                now = loop.time()
+                wake = min(
+                    self._started + self._notice_at,
+                    self._started + settings.overall_cap,
+                    last_activity + settings.heartbeat_timeout,
                 )
-            except asyncio.TimeoutError:
-                chunk = None  # a timer is due; the read is cancelled without losing data
-            except errors.APIConnectionError as exc:
-                # A drop (or the idle timeout), not a clean close: the server may still
-                # be applying the edit, so the state tells what happened.
-                reason = f"the stream broke ({exc})"
-                cause = exc
-                break
-            if chunk == b"":
-                decoder.flush()
-                break  # a clean close is the end of the reply: there is no "done" event
-            if chunk:
-                for sse in decoder.feed(chunk):
-                    for event in parse_event(sse, strict=self._strict):
-                        if type(event) is not Heartbeat:
-                            last_activity = loop.time()
-                        await self._accept(event)
-                        yield event
-                for _ in range(decoder.keepalives):
-                    heartbeat = Heartbeat()
-                    await self._accept(heartbeat)
-                    yield heartbeat
-            now = loop.time()
-            await self._notify_until(now - self._started)
-            if now >= self._started + settings.overall_cap:
-                reason = f"it ran past the {settings.overall_cap:g} s cap"
-            elif now >= last_activity + settings.heartbeat_timeout:
-                reason = f"it carried only heartbeats for {settings.heartbeat_timeout:g} s"
+                if read is None:
+                    read = asyncio.ensure_future(self._read(response))
+                # Not ``wait_for``: see the module docstring. A cancel raises here, always.
+                done, _ = await asyncio.wait((read,), timeout=max(0.0, wake - now))
+                chunk: bytes | None = None  # None: a timer is due
+                if done:
+                    finished, read = read, None
+                    try:
+                        chunk = finished.result()
+                    except errors.APIConnectionError as exc:
+                        # A drop (or the idle timeout), not a clean close: the server may
+                        # still be applying the edit, so the state tells what happened.
+                        reason = f"the stream broke ({exc})"
+                        cause = exc
+                        break
+                if chunk == b"":
+                    decoder.flush()
+                    break  # a clean close is the end of the reply: there is no "done" event
+                if chunk:
+                    for sse in decoder.feed(chunk):
+                        for parsed in parse_event(sse, strict=self._strict):
+                            if type(parsed) is not Heartbeat:
+                                last_activity = loop.time()
+                            for event in builder.add(parsed):
+                                await self._accept(event, builder.new_text)
+                                yield event
+                    for _ in range(decoder.keepalives):
+                        heartbeat = Heartbeat()
+                        builder.add(heartbeat)
+                        await self._accept(heartbeat, "")
+                        yield heartbeat
+                now = loop.time()
+                await self._notify_until(now - self._started)
+                if now >= self._started + settings.overall_cap:
+                    reason = f"it ran past the {settings.overall_cap:g} s cap"
+                elif now >= last_activity + settings.heartbeat_timeout:
+                    reason = (
+                        f"only heartbeats, or nothing, came for {settings.heartbeat_timeout:g} s"
+                    )
+        finally:
+            if read is not None:
+                await _discard(read)
+        # Provisional tool calls that no final event replaced: the turn is over.
+        for event in builder.release():
+            await self._accept(event, "")
+            yield event
+        if builder.error is not None:
+            # The server said the turn failed: that is the answer, whether or not the
+            # stream then closed cleanly. Nothing is watched and nothing re-sent.
+            if response is not None:
+                response.close()
+            reply = await self._finish(quiet=True)
+            self._reply = reply
+            raise errors.ChatTurnError(
+                builder.error.code, builder.error.message, reply=reply
+            ) from cause
         if reason is None:
             reply = await self._finish()
         else:
@@ -218,7 +300,7 @@ class ChatStream:
                 self._state,
                 self.session_id,
                 self._before,
-                self._builder,
+                builder,
                 reason=reason,
                 settings=settings,
                 elapsed=loop.time() - self._started,
@@ -232,10 +314,12 @@ class ChatStream:
         with translate_errors("POST /run_sse"):
             return await response.content.readany()
 
-    async def _accept(self, event: ChatEvent) -> None:
-        self._builder.add(event)
+    async def _accept(self, event: ChatEvent, new_text: str) -> None:
+        self._new_text = new_text
         if self._handlers:
             await dispatch(self._handlers, event)
+            if new_text:
+                await dispatch_reply_text(self._handlers, new_text)
 
     async def _notify_until(self, elapsed: float) -> None:
         """Fire ``on_still_working`` if its time, ``elapsed`` seconds into the turn, has come."""
@@ -256,11 +340,17 @@ class ChatStream:
         await self._transport.sleep(max(0.0, end - elapsed))
         return end
 
-    async def _finish(self) -> ChatReply:
+    async def _finish(self, *, quiet: bool = False) -> ChatReply:
+        """The reply, with the draft's diff; ``quiet``: a failed state read leaves the diff out."""
         builder = self._builder
         # Read after every turn: about 30% of edits end with no text, and the diff is
         # then the only account of what happened (API.md, "POST /run_sse").
-        after = (await self._state.get(self.session_id)).draft
+        try:
+            after = (await self._state.get(self.session_id)).draft
+        except errors.NemoError:
+            if not quiet:
+                raise
+            after = self._before
         diff = diff_drafts(self._before, after)
         text = builder.text()
         return ChatReply(
@@ -275,6 +365,14 @@ class ChatStream:
         )
 
 
+async def _discard(read: asyncio.Task[bytes]) -> None:
+    """Cancel a read nobody will use, and wait for it (a cancel of ours still propagates)."""
+    read.cancel()
+    await asyncio.wait((read,))
+    if not read.cancelled():
+        read.exception()  # retrieved: a failed read of an abandoned stream is no news
+
+
 class Chat(Resource):
     """Chat calls: :meth:`send` for a reply, :meth:`stream` for the events as they come."""
 
@@ -287,13 +385,16 @@ class Chat(Resource):
         handlers: Sequence[EventHandler] = (),
         settings: ChatSettings | None = None,
         strict: bool = False,
+        streaming: bool = False,
     ) -> ChatStream:
         """Send ``text`` to the agent; ``async with`` the result and iterate its typed events.
 
         ``handler``/``handlers`` see every event before it is yielded; ``settings``
         overrides the client's :class:`~nemo_sdk.ChatSettings` for this turn;
         ``strict`` raises ``EventParseError`` on malformed event JSON instead of
-        yielding an ``UnknownEvent``. The arguments are checked before anything is sent.
+        yielding an ``UnknownEvent``; ``streaming`` asks the server to stream each
+        model turn in pieces (``"streaming": true``; off by default, as in the
+        vendor's documents). The arguments are checked before anything is sent.
         """
         sid = check_id("session id", session_id)
         if not isinstance(text, str) or not text.strip():
@@ -306,6 +407,7 @@ class Chat(Resource):
             handlers=all_handlers,
             settings=settings or self._transport.config.chat,
             strict=strict,
+            streaming=bool(streaming),
         )
 
     async def send(
@@ -317,18 +419,26 @@ class Chat(Resource):
         handlers: Sequence[EventHandler] = (),
         settings: ChatSettings | None = None,
         strict: bool = False,
+        streaming: bool = False,
     ) -> ChatReply:
         """Send ``text`` to the agent and wait for the whole reply (arguments as :meth:`stream`).
 
         Raises ``StreamInterrupted`` when the stream dropped and the draft did not
-        change while the state was watched; the message is never sent twice.
+        change while the state was watched, ``ChatTurnError`` when the server reported
+        that the turn failed; the message is never sent twice.
         """
         async with self.stream(
-            session_id, text, handler=handler, handlers=handlers, settings=settings, strict=strict
+            session_id,
+            text,
+            handler=handler,
+            handlers=handlers,
+            settings=settings,
+            strict=strict,
+            streaming=streaming,
         ) as events:
             async for _ in events:
                 pass
         return events.reply
 
 
-__all__ = ["Chat", "ChatStream", "request_body"]
+__all__ = ["Chat", "ChatStream", "request_body", "stream_timeout"]

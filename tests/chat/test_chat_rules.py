@@ -123,7 +123,9 @@ async def test_heartbeats_only_is_a_timeout_recovered_from_the_state(rig: Rig) -
 
 async def test_the_overall_cap_ends_a_stream_like_a_drop(rig: Rig) -> None:
     chat = ChatSettings(overall_cap=0.1, heartbeat_timeout=60)
-    async with rig(chat=chat, think_seconds=0.3, heartbeat_every=0.02) as (emu, nemo, sid):
+    # The edit would land 1 s in: long after the (instant) recovery reads, even on a
+    # loaded machine.
+    async with rig(chat=chat, think_seconds=1.0, heartbeat_every=0.02) as (emu, nemo, sid):
         with pytest.raises(StreamInterrupted) as info:
             await nemo.chat.send(sid, "make it 1:1")
         assert emu.count("chat") == 1

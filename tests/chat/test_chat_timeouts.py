@@ -16,14 +16,19 @@ from nemo_sdk.resources.chat import _surely_unsent
 
 from .conftest import FakeSleep, Rig
 
-# The stream's first byte may take 0.1 s; the emulator's ``slow`` fault waits longer
-# before it takes the message (and then applies it, as the service does).
+# The stream's first byte may take 0.1 s (the chat stream's idle limit is the longer of
+# the read timeout and ``heartbeat_timeout``: both are 0.1 s here); the emulator's
+# ``slow`` fault waits longer before it takes the message (and then applies it, as
+# the service does).
 NO_FIRST_BYTE = Timeouts(connect=2.0, read=0.1, total=5.0)
+SILENCE = 0.1
 EDIT = "add a title 'Late' for 2 s"
 
 
 async def test_no_first_byte_then_the_edit_lands_recovers_from_the_state(rig: Rig) -> None:
-    watch = ChatSettings(drop_wait=0.05, poll_interval=0.05, unchanged_reads=20)
+    watch = ChatSettings(
+        drop_wait=0.05, poll_interval=0.05, unchanged_reads=20, heartbeat_timeout=SILENCE
+    )
     async with rig(chat=watch, real_sleep=True) as (emu, nemo, sid):
         emu.faults.add("chat", "slow", delay=0.3, after_accept=True)
         quick = nemo.with_options(timeout=NO_FIRST_BYTE)
@@ -38,7 +43,9 @@ async def test_no_first_byte_then_the_edit_lands_recovers_from_the_state(rig: Ri
 async def test_no_first_byte_and_no_change_raises_stream_interrupted(
     rig: Rig, fake_sleep: FakeSleep
 ) -> None:
-    documented = ChatSettings(drop_wait=30.0, poll_interval=60.0, unchanged_reads=3)
+    documented = ChatSettings(
+        drop_wait=30.0, poll_interval=60.0, unchanged_reads=3, heartbeat_timeout=SILENCE
+    )
     async with rig(chat=documented) as (emu, nemo, sid):
         emu.faults.add("chat", "slow", delay=0.4, after_accept=True)
         quick = nemo.with_options(timeout=NO_FIRST_BYTE)
@@ -54,7 +61,9 @@ async def test_no_first_byte_and_no_change_raises_stream_interrupted(
 
 
 async def test_a_stream_user_gets_the_recovery_when_iterating(rig: Rig) -> None:
-    watch = ChatSettings(drop_wait=0.05, poll_interval=0.05, unchanged_reads=20)
+    watch = ChatSettings(
+        drop_wait=0.05, poll_interval=0.05, unchanged_reads=20, heartbeat_timeout=SILENCE
+    )
     async with rig(chat=watch, real_sleep=True) as (emu, nemo, sid):
         emu.faults.add("chat", "slow", delay=0.3, after_accept=True)
         quick = nemo.with_options(timeout=NO_FIRST_BYTE)

@@ -18,7 +18,7 @@ from nemo_sdk import errors
 from nemo_sdk._token_cache import TokenCache
 from nemo_sdk.cli.chat import ChatPrinter
 from nemo_sdk.cli.exits import ExitCode, describe
-from nemo_sdk.events import TextDelta, ToolCall, ToolResult, parse_data
+from nemo_sdk.events import ToolCall, ToolResult
 from nemo_sdk.models.chat import ChatReply
 from nemo_sdk.models.session import AnonymousToken
 from nemo_sdk.routing import Action, SuggestedAction
@@ -30,31 +30,23 @@ def printer() -> tuple[ChatPrinter, io.StringIO, io.StringIO]:
     return ChatPrinter(console, Console(file=notes, width=200)), text, notes
 
 
-def test_printer_shows_adk_partials_once() -> None:
+def test_printer_writes_the_new_reply_text_and_notes_tool_traffic() -> None:
+    # The pieces are the SDK's new reply text (ReplyBuilder's rules, tested in tests/chat).
     show, text, notes = printer()
-    adk = {"content": {"parts": [{"text": "x"}]}}
-    for event in (
-        TextDelta("Hel", partial=True, raw=adk),
-        TextDelta("lo", partial=True, raw=adk),
-        TextDelta("Hello", partial=None, raw=adk),  # the whole message again
-        ToolCall("1", "add_title", {"text": "Hi"}),
-        ToolResult("1", "add_title", {"status": "success"}),
-        TextDelta("Done.", partial=None, raw=adk),
-    ):
-        show.show(event)
+
+    async def turn() -> None:
+        await show.on_reply_text("Hel")
+        await show.on_reply_text("lo")
+        await show.on_tool_call(ToolCall("1", "add_title", {"text": "Hi"}))
+        await show.on_tool_result(ToolResult("1", "add_title", {"status": "success"}))
+        await show.on_reply_text("\n\nDone.")
+        await show.on_reply_text("\n\nBye.")
+
+    asyncio.run(turn())
     show.end_line()
-    assert text.getvalue() == "Hello\nDone.\n"
+    assert text.getvalue() == "Hello\nDone.\n\nBye.\n"
     assert "→ add_title({'text': 'Hi'})" in notes.getvalue()
     assert "← add_title: {'status': 'success'}" in notes.getvalue()
-
-
-def test_printer_joins_flat_pieces() -> None:
-    show, text, _ = printer()
-    for data in ('{"type": "text", "content": "Adding "}', '{"type": "text", "content": "BGM."}'):
-        for event in parse_data(data):
-            show.show(event)
-    show.end_line()
-    assert text.getvalue() == "Adding BGM.\n"
 
 
 def test_printer_still_working_and_hints() -> None:

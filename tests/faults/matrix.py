@@ -23,7 +23,6 @@ from nemo_sdk import (
     RenderTimeout,
     ServerError,
     SessionNotFoundError,
-    StreamInterrupted,
 )
 
 OPS: tuple[str, ...] = (
@@ -192,15 +191,16 @@ def _chat() -> dict[str, Expect]:
     applied = {
         "429-once": 1, "429-twice": 0, "1001-once": 1, "1001-mid-stream": 1, "1002": 0,
         "2001": 0, "402": 0, "500-once": 0, "500-always": 0, "drop": 1, "garbage": 0,
+        "slow": 1,
     }  # fmt: skip
     cases = _api_route("chat", creating=True, session_scoped=True, charges=True)
     cases["1001-mid-stream"] = ok(
         1, "edit kept, message not re-sent; the state read renews the token", token=1
     )
     cases["drop"] = ok(1, "not re-sent: the state confirms the edit (interrupted reply)")
-    cases["slow"] = err(
-        StreamInterrupted, 1, "no answer before the timeout: the state is watched, not re-sent"
-    )
+    # The chat stream's idle limit is ``heartbeat_timeout`` (an ADK server is silent while
+    # a tool runs), not the 0.08 s read timeout: a late answer is waited for.
+    cases["slow"] = ok(1, "a late answer is waited for, up to heartbeat_timeout: not re-sent")
     out = {}
     for kind, expect in cases.items():
         out[kind] = Expect(

@@ -19,13 +19,16 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from nemo_sdk import (
+    ActionsEvent,
     APIError,
     Draft,
+    ErrorEvent,
     EventParseError,
     EventTooLarge,
     Heartbeat,
     NemoError,
     TextDelta,
+    Thought,
     ToolCall,
     ToolResult,
     UnknownEvent,
@@ -102,6 +105,14 @@ def _check_events(events: list[Any]) -> None:
             assert isinstance(event.name, str) and isinstance(event.args, dict)
         elif isinstance(event, ToolResult):
             assert isinstance(event.name, str)
+        elif isinstance(event, Thought):
+            assert isinstance(event.text, str)
+        elif isinstance(event, ErrorEvent):
+            assert event.code is None or isinstance(event.code, str)
+            assert event.message is None or isinstance(event.message, str)
+            assert event.details is None or isinstance(event.details, dict)
+        elif isinstance(event, ActionsEvent):
+            assert isinstance(event.actions, dict)
         elif isinstance(event, UnknownEvent):
             assert isinstance(event.data, str)
         else:

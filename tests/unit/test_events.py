@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from nemo_sdk.errors import EventParseError, HandlerError
 from nemo_sdk.events import (
+    ActionsEvent,
     ChatEvent,
+    ErrorEvent,
     EventHandler,
     Heartbeat,
     TextDelta,
+    Thought,
     ToolCall,
     ToolResult,
     UnknownEvent,
@@ -62,18 +66,34 @@ def test_adk_final_text_has_no_partial_flag() -> None:
 def test_adk_function_call_part() -> None:
     call = {"id": "call-1", "name": "generate_video", "args": {"prompt": "a cat"}}
     (event,) = parse(adk({"functionCall": call}))
-    assert event == ToolCall("call-1", "generate_video", {"prompt": "a cat"}, "nemo_agent")
+    assert event == ToolCall(
+        "call-1",
+        "generate_video",
+        {"prompt": "a cat"},
+        "nemo_agent",
+        invocation_id="e-1",
+        event_id="ev-1",
+    )
+    assert isinstance(event, ToolCall)
+    assert event.partial is None
+
+
+def test_adk_partial_function_call_keeps_the_flag_and_ids() -> None:
+    (event,) = parse(adk({"functionCall": {"name": "trim", "args": {}}}, partial=True))
+    assert event == ToolCall(None, "trim", {}, "nemo_agent", True, "e-1", "ev-1")
 
 
 def test_adk_function_call_without_args() -> None:
     (event,) = parse(adk({"functionCall": {"name": "list_clips"}}))
-    assert event == ToolCall(None, "list_clips", {}, "nemo_agent")
+    assert event == ToolCall(None, "list_clips", {}, "nemo_agent", None, "e-1", "ev-1")
 
 
 def test_adk_function_response_part() -> None:
     response = {"id": "call-1", "name": "generate_video", "response": {"status": "ok"}}
     (event,) = parse(adk({"functionResponse": response}))
-    assert event == ToolResult("call-1", "generate_video", {"status": "ok"}, "nemo_agent")
+    assert event == ToolResult(
+        "call-1", "generate_video", {"status": "ok"}, "nemo_agent", "e-1", "ev-1"
+    )
 
 
 def test_adk_multi_part_event_yields_one_event_per_part_in_order() -> None:
@@ -89,27 +109,62 @@ def test_adk_multi_part_event_yields_one_event_per_part_in_order() -> None:
     assert all(getattr(e, "raw", None) is events[0].raw for e in events)
 
 
-def test_adk_unknown_parts_kept_in_place() -> None:
+def test_adk_thought_parts_are_thoughts_and_unknown_parts_kept_in_place() -> None:
     thought = {"text": "thinking about it", "thought": True}
     inline = {"inlineData": {"mimeType": "image/png", "data": "AAAA"}}
-    events = parse(adk(thought, {"text": "Answer"}, inline))
-    assert [type(e) for e in events] == [UnknownEvent, TextDelta, UnknownEvent]
-    assert isinstance(events[0], UnknownEvent)
-    assert events[0].raw == thought
+    events = parse(adk(thought, {"text": "Answer"}, inline, partial=True))
+    assert [type(e) for e in events] == [Thought, TextDelta, UnknownEvent]
+    assert events[0] == Thought("thinking about it", True, "nemo_agent", "e-1", "ev-1")
     assert isinstance(events[2], UnknownEvent)
     assert events[2].raw == inline
     assert json.loads(events[2].data)["content"]["parts"][2] == inline
+    # A signature-only thought part has no text.
+    (bare,) = parse(adk({"thought": True, "thoughtSignature": "c2ln"}))
+    assert bare == Thought("", None, "nemo_agent", "e-1", "ev-1")
 
 
-def test_adk_event_without_parts_is_unknown() -> None:
-    for obj in (
-        {"actions": {"stateDelta": {"x": 1}}, "author": "nemo_agent"},
-        adk(),
-        {"content": {"role": "model"}},
-        {"errorCode": "MALFORMED_FUNCTION_CALL", "errorMessage": "bad"},
-    ):
-        (event,) = parse(obj)
-        assert event == UnknownEvent(json.dumps(obj), obj, None)
+def test_adk_event_without_parts_is_an_actions_event() -> None:
+    state = {"stateDelta": {"x": 1}, "artifactDelta": {}, "skipSummarization": True}
+    (event,) = parse({"actions": state, "author": "nemo_agent", "id": "ev-9"})
+    assert event == ActionsEvent(state, "nemo_agent", None, "ev-9")
+    (event,) = parse(adk())
+    assert event == ActionsEvent({"stateDelta": {}}, "nemo_agent", "e-1", "ev-1")
+    obj = {"content": {"role": "model"}}
+    (event,) = parse(obj)
+    assert event == ActionsEvent({}, None, None, None)
+    assert isinstance(event, ActionsEvent)
+    assert event.raw == obj
+
+
+def test_adk_error_event() -> None:
+    obj = {
+        "errorCode": "MODEL_RETURNED_NO_CONTENT",
+        "errorMessage": "the model said nothing",
+        "invocationId": "e-1",
+        "author": "nemo_agent",
+        "actions": {"stateDelta": {}},
+        "id": "ev-3",
+    }
+    (event,) = parse(obj)
+    assert event == ErrorEvent(
+        "MODEL_RETURNED_NO_CONTENT", "the model said nothing", None, "nemo_agent", "e-1", "ev-3"
+    )
+    # With parts, the error comes after them; a code alone is enough.
+    events = parse(adk({"text": "Sorry"}, errorCode="ValueError"))
+    assert [type(e) for e in events] == [TextDelta, ErrorEvent]
+    assert events[1] == ErrorEvent("ValueError", None, None, "nemo_agent", "e-1", "ev-1")
+
+
+def test_adk_error_line() -> None:
+    details = {"error_type": "ValueError", "error_message": "bad: input", "timestamp": 1.5}
+    (event,) = parse({"error": "ValueError: bad: input", "error_details": details})
+    assert event == ErrorEvent("ValueError", "bad: input", details)
+    (event,) = parse({"error": "RuntimeError: the tool failed"})
+    assert event == ErrorEvent("RuntimeError", "the tool failed")
+    (event,) = parse({"error": "something went wrong"})
+    assert event == ErrorEvent(None, "something went wrong")
+    (event,) = parse({"error": {"code": 500, "message": "boom"}})
+    assert event == ErrorEvent("500", "boom")
 
 
 # --- flat shape ----------------------------------------------------------------
@@ -352,4 +407,90 @@ def test_absurdly_nested_json_is_unknown_not_a_crash() -> None:
 
 def test_chat_event_union_works_with_isinstance() -> None:
     assert isinstance(Heartbeat(), ChatEvent)
+    for event in (Thought("t"), ErrorEvent("E"), ActionsEvent()):
+        assert isinstance(event, ChatEvent)
     assert not isinstance(ServerSentEvent(), ChatEvent)
+
+
+# --- streams captured from google-adk 2.13's own server ---------------------------------
+
+CAPTURES = sorted((Path(__file__).parent / "fixtures" / "adk").glob("*.sse"))
+
+
+def captured(name: str) -> list[ChatEvent]:
+    decoder = SSEDecoder()
+    body = (Path(__file__).parent / "fixtures" / "adk" / name).read_bytes()
+    return [event for sse in decoder.feed(body) for event in parse_event(sse, strict=True)]
+
+
+@pytest.mark.parametrize("path", CAPTURES, ids=lambda p: p.name)
+def test_every_captured_event_is_typed(path: Path) -> None:
+    events = captured(path.name)
+    assert events
+    assert not [e for e in events if isinstance(e, UnknownEvent)]
+    for event in events:
+        wire_id = getattr(event, "raw", {}).get("id")
+        if wire_id:
+            assert getattr(event, "event_id", None) == wire_id
+
+
+def test_captured_streamed_turn_shares_one_id_between_pieces_and_final() -> None:
+    events = captured("text_and_call.streaming.sse")
+    first = getattr(events[0], "event_id", None)
+    first_turn = [e for e in events if isinstance(e, (TextDelta, ToolCall)) and e.event_id == first]
+    assert [(type(e), e.partial) for e in first_turn] == [
+        (TextDelta, True),
+        (TextDelta, True),
+        (ToolCall, True),
+        (TextDelta, False),
+        (ToolCall, False),
+    ]
+    plain = captured("text_and_call.plain.sse")
+    assert [(type(e), getattr(e, "partial", 0)) for e in plain[:2]] == [
+        (TextDelta, None),
+        (ToolCall, None),
+    ]
+
+
+def test_captured_thoughts_actions_and_errors() -> None:
+    thought = captured("thought.plain.sse")
+    assert [type(e) for e in thought] == [Thought, TextDelta]
+    assert isinstance(thought[0], Thought) and thought[0].text.startswith("Planning")
+    actions = [e for e in captured("actions.plain.sse") if isinstance(e, ActionsEvent)]
+    assert len(actions) == 1
+    assert actions[0].actions["artifactDelta"] == {"note.txt": 0}
+    assert actions[0].actions["skipSummarization"] is True
+    role_only = captured("role_only.streaming.sse")
+    assert [type(e) for e in role_only] == [TextDelta, ActionsEvent, TextDelta]
+    raised = captured("model_raises.plain.sse")
+    assert all(isinstance(e, ErrorEvent) for e in raised)
+    assert [
+        (e.code, e.message, e.details is not None) for e in raised if isinstance(e, ErrorEvent)
+    ] == [
+        ("RuntimeError", "model backend unavailable", False),
+        ("RuntimeError", "model backend unavailable", True),
+    ]
+    no_content = captured("no_content.plain.sse")
+    assert [type(e) for e in no_content] == [Thought, ErrorEvent]
+    assert isinstance(no_content[1], ErrorEvent)
+    assert no_content[1].code == "MODEL_RETURNED_NO_CONTENT"
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        adk({"text": "Hi"}, partial=True),
+        adk({"text": "Hi"}),
+        adk({"text": "hmm", "thought": True}),
+        adk({"text": "Sorry"}, errorCode="SAFETY"),
+        adk({"text": "Sorry"}, errorMessage="blocked"),
+        {"content": {"parts": [{"text": "bare"}]}},
+    ],
+)
+def test_the_one_text_part_shortcut_agrees_with_the_general_parser(obj: dict[str, Any]) -> None:
+    from nemo_sdk.events import _parse_adk
+
+    data = json.dumps(obj)
+    general = _parse_adk(obj, obj["content"]["parts"], data)
+    assert parse_data(data) == general
+    assert [type(e) for e in parse_data(data)] == [type(e) for e in general]
