@@ -81,17 +81,16 @@ def _kwargs(streaming: bool) -> dict[str, Any]:
 
 
 async def _via_stream(rig: Rig, message: str, streaming: bool) -> Turn:
-    hooks, events, error = Recorder(), [], None
-    async with rig.nemo.chat.stream(
-        rig.session_id, message, handler=hooks, **_kwargs(streaming)
-    ) as stream:
-        try:
+    hooks, events = Recorder(), []
+    try:
+        async with rig.nemo.chat.stream(
+            rig.session_id, message, handler=hooks, **_kwargs(streaming)
+        ) as stream:
             async for event in stream:
                 events.append(event)
-        except nemo_sdk.NemoError as exc:
-            error = exc
-        reply = getattr(error, "reply", None) if error is not None else stream.reply
-    return Turn(reply, events, hooks, error)
+    except nemo_sdk.NemoError as exc:  # on entering (an HTTP error) or while iterating
+        return Turn(getattr(exc, "reply", None), events, hooks, exc)
+    return Turn(stream.reply, events, hooks, None)
 
 
 async def _via_send(rig: Rig, message: str, streaming: bool) -> Turn:
