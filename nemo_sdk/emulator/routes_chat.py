@@ -5,7 +5,16 @@ session and the credits (2001 before the stream starts), then stream the
 agent's events (:mod:`.agent`) in the ADK shape or, with the knob
 ``event_shape="flat"``, the flat one. Every turn starts with keep-alives in
 both forms (the shape's heartbeat and a ``: keep-alive`` comment) and sends
-more every ``heartbeat_every`` seconds while the agent works.
+more every ``heartbeat_every`` seconds while the agent works (in the ADK
+shape, unless ``adk_keepalives=False``: real ADK is silent).
+
+The ADK shape is google-adk 2.x's own (``tests/adk/captures`` hold real streams,
+and a test keeps the two alike): one event per model turn, or, when the body
+asks for ``"streaming": true`` (or the knob ``adk_streaming``), partial chunks
+then their aggregate under one id; an unknown session is ADK's HTTP 404
+``{"detail": "Session not found: <sid>"}``. Knobs ``thoughts``,
+``text_with_call`` and ``actions_events`` add what ADK may also send; faults
+``turn_error`` and ``silent`` make a turn fail or a tool go quiet.
 
 Faults on ``chat``: ``drop`` cuts the stream mid-event after the edit is
 applied (the edit stays, as on the real service); ``drop`` with
@@ -58,6 +67,7 @@ class ChatTurn:
     completed: bool = False  # the whole reply was written
     dropped: bool = False  # a ``drop`` fault cut it
     disconnected: bool = False  # a write failed: the client had gone
+    failed: str | None = None  # the error code a ``turn_error`` fault reported
 
 
 _TURNS: weakref.WeakKeyDictionary[Emulator, list[ChatTurn]] = weakref.WeakKeyDictionary()
@@ -92,6 +102,7 @@ class _Writer:
         self.turn = turn
         self.delay = delay
         self.heartbeat_every = heartbeat_every
+        self.keepalives = True
 
     async def raw(self, block: bytes) -> None:
         if self.turn.disconnected:
@@ -118,54 +129,180 @@ class _Writer:
         self.turn.disconnected = True
 
     async def event(self, obj: dict[str, Any]) -> None:
-        await self.raw(b"data: " + json.dumps(obj).encode() + b"\n\n")
+        await self.raw(_block(obj))
         if self.delay:
             await asyncio.sleep(self.delay)
 
+    async def events(self, objs: list[dict[str, Any]]) -> None:
+        for obj in objs:
+            await self.event(obj)
+
+
+# The finish reasons a model reports a blocked turn with (the others finish ``STOP``).
+_BLOCKED = frozenset({"SAFETY", "RECITATION", "MAX_TOKENS", "BLOCKLIST", "PROHIBITED_CONTENT"})
+
+
+def _no_actions() -> dict[str, Any]:
+    return {"stateDelta": {}, "artifactDelta": {}, "requestedAuthConfigs": {},
+            "requestedToolConfirmations": {}}  # fmt: skip
+
+
+def _merge(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A model turn's chunks as its aggregate's parts: adjacent text of one kind joined."""
+    parts: list[dict[str, Any]] = []
+    for part in chunks:
+        prev = parts[-1] if parts else None
+        if (
+            prev is not None
+            and "text" in prev
+            and "text" in part
+            and prev.get("thought", False) == part.get("thought", False)
+        ):
+            parts[-1] = {**prev, "text": prev["text"] + part["text"]}
+        else:
+            parts.append(dict(part))
+    return parts
+
 
 class _Shape:
-    """Builds the event objects of one wire shape (API.md "POST /run_sse")."""
+    """Builds the event objects of one wire shape (API.md "POST /run_sse").
 
-    def __init__(self, flat: bool) -> None:
+    The ADK shape is google-adk 2.x's, field for field (``tests/adk/captures``): without
+    ``streaming`` one event per model turn and no ``partial`` key; with it, each chunk
+    of a turn as a ``partial: true`` event, then the aggregate (``partial: false``) under
+    the same ``id``. A turn's last chunk and its aggregate carry ``finishReason``; events
+    with a ``functionCall`` carry ``longRunningToolIds``.
+    """
+
+    def __init__(self, flat: bool, streaming: bool = False, thoughts: bool = False) -> None:
         self.flat = flat
+        self.streaming = streaming
+        self.thoughts = thoughts
         self.invocation = f"e-{uuid.uuid4()}"
 
+    def call_id(self) -> str:
+        return f"call_{uuid.uuid4().hex[:12]}" if self.flat else f"adk-{uuid.uuid4()}"
+
     def _adk(
-        self, parts: list[dict[str, Any]], role: str = "model", **extra: Any
+        self,
+        parts: list[dict[str, Any]] | None,
+        role: str = "model",
+        *,
+        event_id: str | None = None,
+        partial: bool | None = None,
+        finish: str | None = None,
+        error: tuple[str, str] | None = None,
+        actions: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        return {
-            "content": {"parts": parts, "role": role},
-            "author": agent.AUTHOR,
-            "invocationId": self.invocation,
-            "id": str(uuid.uuid4()),
-            "timestamp": time.time(),
-            **extra,
-        }
+        event: dict[str, Any] = {}
+        if parts is not None:
+            event["content"] = {"parts": parts, "role": role} if parts else {"role": role}
+        if partial is not None:
+            event["partial"] = partial
+        if finish is not None:
+            event["finishReason"] = finish
+        if error is not None:
+            event["errorCode"], event["errorMessage"] = error
+        event["invocationId"] = self.invocation
+        event["author"] = agent.AUTHOR
+        event["actions"] = actions if actions is not None else _no_actions()
+        event["nodeInfo"] = {"path": f"{agent.AUTHOR}@1"}
+        if parts and any("functionCall" in p for p in parts):
+            event["longRunningToolIds"] = []
+        event["id"] = event_id or str(uuid.uuid4())
+        event["timestamp"] = time.time()
+        return event
+
+    def model_turn(self, chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One model turn (its parts as streamed chunks) as ADK sends it in this mode."""
+        if self.thoughts:
+            chunks = [{"text": "Planning the edit.", "thought": True}, *chunks]
+        event_id = str(uuid.uuid4())
+        if not self.streaming:
+            return [self._adk(_merge(chunks), event_id=event_id, finish="STOP")]
+        last = len(chunks) - 1
+        events = [
+            self._adk([part], event_id=event_id, partial=True, finish="STOP" if i == last else None)
+            for i, part in enumerate(chunks)
+        ]
+        return [*events, self._adk(_merge(chunks), event_id=event_id, partial=False, finish="STOP")]
 
     def heartbeat(self) -> bytes:
         # ADK has no heartbeat event: its keep-alive is an empty ``data:`` line.
         return b'data: {"type": "heartbeat"}\n\n' if self.flat else b"data:\n\n"
 
-    def text(self, text: str) -> list[dict[str, Any]]:
+    @staticmethod
+    def _pieces(text: str) -> list[str]:
         words = text.split(" ")
         pieces = [" ".join(words[i : i + 4]) for i in range(0, len(words), 4)]
-        pieces = [p + (" " if i < len(pieces) - 1 else "") for i, p in enumerate(pieces)]
+        return [p + (" " if i < len(pieces) - 1 else "") for i, p in enumerate(pieces)]
+
+    def text(self, text: str) -> list[dict[str, Any]]:
+        pieces = self._pieces(text)
         if self.flat:
             return [{"type": "text", "content": p} for p in pieces]
-        # ADK streaming: partial pieces, then the whole text once more, not partial.
-        events = [self._adk([{"text": p}], partial=True) for p in pieces]
-        return [*events, self._adk([{"text": text}])]
+        return self.model_turn([{"text": p} for p in pieces])
 
-    def call(self, call_id: str, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    def call(
+        self, call_id: str, name: str, args: dict[str, Any], say: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The model turn that calls the tool (``say``: text in the same turn, before it)."""
         if self.flat:
-            return {"type": "tool_call", "id": call_id, "name": name, "args": args}
-        return self._adk([{"functionCall": {"id": call_id, "name": name, "args": args}}])
+            return [{"type": "tool_call", "id": call_id, "name": name, "args": args}]
+        said = [{"text": p} for p in self._pieces(say)] if say else []
+        call = {"functionCall": {"id": call_id, "args": args, "name": name}}
+        return self.model_turn([*said, call])
 
-    def result(self, call_id: str, name: str, result: dict[str, Any]) -> dict[str, Any]:
+    def result(
+        self, call_id: str, name: str, result: dict[str, Any], delta: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """The tool's result; with ``delta`` (state, artifacts), then ADK's actions-only event."""
         if self.flat:
-            return {"type": "tool_result", "id": call_id, "name": name, "result": result}
+            return [{"type": "tool_result", "id": call_id, "name": name, "result": result}]
         part = {"functionResponse": {"id": call_id, "name": name, "response": result}}
-        return self._adk([part], role="user")
+        if delta is None:
+            return [self._adk([part], role="user")]
+        # ADK's run_sse splits an event carrying an artifact: the content with
+        # ``artifactDelta`` emptied, then the actions alone, under the same id.
+        event_id = str(uuid.uuid4())
+        state = {"stateDelta": delta.get("state", {})}
+        content_actions = {**_no_actions(), **state}
+        actions_only = {**_no_actions(), **state, "artifactDelta": delta.get("artifacts", {})}
+        return [
+            self._adk([part], role="user", event_id=event_id, actions=content_actions),
+            self._adk(None, event_id=event_id, actions=actions_only),
+        ]
+
+    def failure(self, code: str, message: str, text: str, line: bool) -> list[bytes]:
+        """A failed model turn as ADK reports it inside the 200 stream (SSE blocks).
+
+        An exception (``line``): an ``errorCode`` event, then ADK's last line
+        ``{"error": ..., "error_details": ...}``. A model's own verdict (``SAFETY``,
+        ``MODEL_RETURNED_NO_CONTENT``...): the turn's event carries the error.
+        """
+        if self.flat:
+            return [_block({"code": 500, "message": f"{code}: {message}"})]
+        error = (code, message)
+        if line:
+            details = {"error_type": code, "error_message": message, "timestamp": time.time()}
+            tail = json.dumps({"error": f"{code}: {message}", "error_details": details})
+            return [_block(self._adk(None, error=error)), f"data: {tail}\n\n".encode()]
+        finish = code if code in _BLOCKED else "STOP"
+        event_id = str(uuid.uuid4())
+        said = [{"text": text}] if text else []
+        if not self.streaming:
+            parts = None if finish != "STOP" or not said else said
+            return [_block(self._adk(parts, event_id=event_id, finish=finish, error=error))]
+        head = [self._adk(said, event_id=event_id, partial=True)] if said else []
+        tail_events = [
+            self._adk(None, event_id=event_id, partial=True, finish=finish, error=error),
+            self._adk(said or None, event_id=event_id, partial=False, finish=finish, error=error),
+        ]
+        return [_block(e) for e in [*head, *tail_events]]
+
+
+def _block(obj: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(obj).encode() + b"\n\n"
 
 
 def _message_of(body: dict[str, Any]) -> tuple[str, str]:
@@ -200,8 +337,11 @@ async def run_sse(request: web.Request) -> web.StreamResponse:
         _log.debug("chat client left before its message was read")
         return web.Response(status=499)
     sid, message = _message_of(body)
+    flat = emu.knobs.event_shape == "flat"
     session = emu.store.session_of(token.user_id, sid)
     if session is None:
+        if not flat:  # what ADK answers, before any stream
+            return web.json_response({"detail": f"Session not found: {sid}"}, status=404)
         raise fail(1002, "session not found")
     intent = agent.understand(message)
     cost = _cost(emu, session, intent)
@@ -211,6 +351,8 @@ async def run_sse(request: web.Request) -> web.StreamResponse:
     endless = emu.faults.take("chat", frozenset({"endless"}))
     expire = emu.faults.take("chat", frozenset({"1001"}), match=_mid_stream)
     late = emu.faults.take("chat", frozenset({"slow"}), match=_after_accept)
+    failure = emu.faults.take("chat", frozenset({"turn_error"}))
+    silent = emu.faults.take("chat", frozenset({"silent"}))
     session.messages.append(message)
     turn = ChatTurn(sid, message, intent.tool)
     turns(emu).append(turn)
@@ -219,13 +361,16 @@ async def run_sse(request: web.Request) -> web.StreamResponse:
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
     )
     out = _Writer(response, turn, emu.knobs.sse_delay, emu.knobs.heartbeat_every)
+    # Real ADK sends no keep-alives; the emulator's ADK shape does unless told not to.
+    out.keepalives = flat or emu.knobs.adk_keepalives
     if late is not None:
         await asyncio.sleep(float(late.params.get("delay", 1.0)))
     try:
         await response.prepare(request)
     except ConnectionError:
         out.gone()  # the message was taken: the turn goes on, its writes are no-ops
-    shape = _Shape(emu.knobs.event_shape == "flat")
+    streaming = emu.knobs.adk_streaming or body.get("streaming") is True
+    shape = _Shape(flat, streaming=streaming, thoughts=emu.knobs.thoughts)
     try:
         await _keepalive(out, shape)
         if endless is not None:
@@ -241,13 +386,20 @@ async def run_sse(request: web.Request) -> web.StreamResponse:
             await out.end()
             turn.completed = not turn.disconnected
             return response
+        if failure is not None:
+            await _fail(out, shape, failure)
+            await out.end()
+            turn.completed = not turn.disconnected
+            return response
+        silence = float(silent.params.get("seconds", 1.0)) if silent is not None else 0.0
         if intent.tool is None:
+            await asyncio.sleep(silence)
             await _say(out, shape, agent.answer(message), drop is not None)
             if drop is not None:
                 return await _cut(request, out)
         else:
             cut = None if drop is None else "before" if drop.params.get("before_apply") else "after"
-            if not await _tool_turn(emu, session, user, intent, cost, out, shape, cut):
+            if not await _tool_turn(emu, session, user, intent, cost, out, shape, cut, silence):
                 return await _cut(request, out)
         await out.end()
     except ConnectionError:  # a write outside ``_Writer``: the client left all the same
@@ -269,20 +421,23 @@ async def _tool_turn(
     out: _Writer,
     shape: _Shape,
     cut: str | None,
+    silence: float = 0.0,
 ) -> bool:
     """Run the tool and stream its events; ``False`` to cut the stream (``cut`` the apply)."""
     knobs = emu.knobs
-    call_id = f"call_{uuid.uuid4().hex[:12]}"
+    call_id = shape.call_id()
     assert intent.tool is not None
     # Frozen while running, spent when done (API.md, credits: "frozen: reserved by running work").
     user.available -= cost
     user.frozen += cost
-    await out.event(shape.call(call_id, intent.tool, intent.args))
+    say = f"Sure, running {intent.tool} now." if knobs.text_with_call else None
+    await out.events(shape.call(call_id, intent.tool, intent.args, say))
     if cut == "before":  # the turn is abandoned: nothing applied, nothing charged
         user.available += cost
         user.frozen -= cost
         return False
     try:
+        await asyncio.sleep(silence)  # a silent tool: not even a keep-alive
         result = await _keepalives_for(out, shape, _apply(emu, session, intent))
     except BaseException:
         user.available += cost
@@ -294,7 +449,11 @@ async def _tool_turn(
     session.applied_edits += 1
     if cut == "after":  # the edit stays, as when the real service loses a stream
         return False
-    await out.event(shape.result(call_id, intent.tool, result))
+    delta = None
+    if knobs.actions_events:
+        artifact = str(result.get("name") or f"{intent.tool}.json")
+        delta = {"state": {"applied_edits": session.applied_edits}, "artifacts": {artifact: 0}}
+    await out.events(shape.result(call_id, intent.tool, result, delta))
     if emu.random.random() >= knobs.no_text_rate:
         await _say(out, shape, agent.done_text(intent, result))
     if knobs.temporary_issue_rate and emu.random.random() < knobs.temporary_issue_rate:
@@ -344,6 +503,16 @@ async def _apply(emu: Emulator, session: Session, intent: agent.Intent) -> dict[
     return {"status": "success", "width": width, "height": height}
 
 
+async def _fail(out: _Writer, shape: _Shape, fault: Fault) -> None:
+    """The ``turn_error`` fault: the model turn fails, reported inside the 200 stream."""
+    code = str(fault.params.get("code", "RuntimeError"))
+    message = str(fault.params.get("message", "model backend unavailable"))
+    line = bool(fault.params.get("line", not code.isupper()))
+    out.turn.failed = code
+    for block in shape.failure(code, message, str(fault.params.get("text", "")), line):
+        await out.raw(block)
+
+
 async def _say(out: _Writer, shape: _Shape, text: str, cut_after_first: bool = False) -> None:
     for event in shape.text(text):
         await out.event(event)
@@ -352,6 +521,8 @@ async def _say(out: _Writer, shape: _Shape, text: str, cut_after_first: bool = F
 
 
 async def _keepalive(out: _Writer, shape: _Shape) -> None:
+    if not out.keepalives:
+        return
     await out.raw(shape.heartbeat())
     await out.raw(b": keep-alive\n\n")
 
