@@ -289,6 +289,15 @@ class _Shape:
             return [_block(self._adk(None, error=error)), f"data: {tail}\n\n".encode()]
         finish = code if code in _BLOCKED else "STOP"
         event_id = str(uuid.uuid4())
+        if code == "MODEL_RETURNED_NO_CONTENT":
+            # ADK's verdict on a turn that finished with only a thought: the turn's
+            # own event, its content kept, the error added.
+            thought = [{"text": text or "Thinking it over.", "thought": True}]
+            if not self.streaming:
+                return [_block(self._adk(thought, event_id=event_id, finish=finish, error=error))]
+            chunk = self._adk(thought, event_id=event_id, partial=True, finish=finish)
+            final = self._adk(thought, event_id=event_id, partial=False, finish=finish, error=error)
+            return [_block(chunk), _block(final)]
         said = [{"text": text}] if text else []
         if not self.streaming:
             parts = None if finish != "STOP" or not said else said

@@ -18,6 +18,7 @@ import re
 import socket
 import tempfile
 import threading
+import warnings
 from collections.abc import AsyncGenerator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -274,7 +275,10 @@ def serve() -> Iterator[str]:
     # ADK logs every failed turn with its traceback: the error cases fail on purpose.
     logging.getLogger("google_adk").setLevel(logging.CRITICAL)
     with tempfile.TemporaryDirectory(prefix="nemo-adk-") as agents_dir:
-        app = make_app(agents_dir)
+        with warnings.catch_warnings():
+            # ADK flags its in-memory credential service as experimental; not ours to fix.
+            warnings.filterwarnings("ignore", r"\[EXPERIMENTAL\]", UserWarning)
+            app = make_app(agents_dir)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
@@ -302,7 +306,9 @@ def warm_up(url: str) -> None:
 
     sid = "warm-up"
     new = urllib.request.Request(
-        f"{url}/apps/{AGENT}/users/{USER}/sessions/{sid}", data=b"{}", method="POST"
+        f"{url}/apps/{AGENT}/users/{USER}/sessions",
+        data=json.dumps({"session_id": sid}).encode(),
+        method="POST",
     )
     new.add_header("Content-Type", "application/json")
     with urllib.request.urlopen(new, timeout=30):

@@ -53,7 +53,8 @@ def body(session_id: str, message: str, streaming: bool) -> dict[str, Any]:
 
 async def new_session(http: aiohttp.ClientSession, url: str, session_id: str) -> None:
     """Create ``session_id`` in ADK (its own session route)."""
-    async with http.post(f"{url}/apps/nemo_agent/users/me/sessions/{session_id}", json={}) as r:
+    sessions = f"{url}/apps/nemo_agent/users/me/sessions"
+    async with http.post(sessions, json={"session_id": session_id}) as r:
         r.raise_for_status()
 
 

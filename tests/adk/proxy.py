@@ -3,7 +3,7 @@
 The SDK's chat reads the session state before and after a turn (the emulator's
 routes) and sends the turn itself to ``/run_sse`` (ADK's). When the SDK creates a
 session on the emulator, the proxy creates the same session id in ADK
-(``POST /apps/nemo_agent/users/me/sessions/<sid>``), so both sides know it.
+(``POST /apps/nemo_agent/users/me/sessions``), so both sides know it.
 """
 
 from __future__ import annotations
@@ -57,9 +57,12 @@ class AdkProxy:
 
     async def adk_session(self, session_id: str, *, create: bool = True) -> None:
         """Create (or, ``create=False``, delete) ``session_id`` in ADK."""
-        url = f"{self.adk_url}/apps/nemo_agent/users/me/sessions/{session_id}"
-        method = "POST" if create else "DELETE"
-        async with self.http.request(method, url, json={} if create else None) as r:
+        sessions = f"{self.adk_url}/apps/nemo_agent/users/me/sessions"
+        if create:
+            request = self.http.post(sessions, json={"session_id": session_id})
+        else:
+            request = self.http.delete(f"{sessions}/{session_id}")
+        async with request as r:
             r.raise_for_status()
 
     async def adk_events(self, session_id: str) -> list[dict[str, Any]]:
