@@ -1,12 +1,14 @@
 """The real-ADK tier: google-adk's own server (``adk`` extra) behind a proxy with the emulator.
 
 Tests that need the server take :func:`adk` (a :class:`Rig`); without google-adk
-installed they are skipped with the reason. The capture-based tests need no ADK.
+installed they are skipped with the reason (with ``NEMO_REQUIRE_ADK`` set, as
+``.ci/run`` does, they fail instead). The capture-based tests need no ADK.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
@@ -37,6 +39,8 @@ class Rig:
 def adk_url() -> Iterator[str]:
     """google-adk's own app, served by uvicorn on 127.0.0.1 for the whole run."""
     if not HAVE_ADK:
+        if os.environ.get("NEMO_REQUIRE_ADK"):  # CI: a missing tier is a failure
+            pytest.fail(NO_ADK)
         pytest.skip(NO_ADK)
     from tests.adk.adk_app import serve, warm_up
 
