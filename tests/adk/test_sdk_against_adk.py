@@ -183,11 +183,14 @@ async def test_actions_only_event(adk: Rig, mode: str) -> None:
 @pytest.mark.parametrize("mode", MODES)
 async def test_error_event_is_typed_on_the_stream(adk: Rig, mode: str) -> None:
     turn = await _via_stream(adk, "case:model_raises", MODES[mode])
+    """Both of ADK's error forms reach the caller typed, before ChatTurnError ends the turn."""
     errors = [e for e in turn.events if isinstance(e, nemo_sdk.ErrorEvent)]
-    assert turn.error is not None
-    if errors:  # yielded before the raise: it carries what ADK said
-        assert errors[0].code == "RuntimeError"
-        assert errors[0].author == "nemo_agent"
+    assert isinstance(turn.error, nemo_sdk.ChatTurnError)
+    event, line = errors  # the errorCode event, then ADK's {"error": ...} line
+    assert (event.code, event.message) == ("RuntimeError", "model backend unavailable")
+    assert event.author == "nemo_agent" and event.invocation_id
+    assert line.code == "RuntimeError"
+    assert line.details is not None and line.details["error_type"] == "RuntimeError"
 
 
 @pytest.mark.parametrize("mode", MODES)
