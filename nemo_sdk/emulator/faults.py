@@ -29,6 +29,15 @@ Kinds beyond the API's own errors, for hostile-server tests:
 * ``slow`` with ``after_accept=True`` on ``chat``: the message is taken, then the
   stream's headers come ``delay`` seconds late; the turn is carried out even if the
   client gave up waiting meanwhile (as the service does once it has the message).
+* ``turn_error`` on ``chat`` (ADK shape): the model turn fails inside the 200 stream,
+  as google-adk reports it: an event with ``errorCode`` = ``code`` ("RuntimeError")
+  and ``errorMessage`` = ``message``; for an exception name (``line``, the default
+  unless ``code`` is upper case) then ADK's last line ``{"error": "<code>: <message>",
+  "error_details": {...}}``; for a model's verdict (``SAFETY``,
+  ``MODEL_RETURNED_NO_CONTENT``) the turn's own event carries it, after ``text`` when
+  given. Nothing is applied or charged; the stream then ends cleanly.
+* ``silent`` on ``chat``: the tool works ``seconds`` (1.0) more without a single
+  keep-alive, as ADK is while a tool runs.
 * ``1001`` with ``mid_stream=True`` on ``chat``: the stream starts, the edit is
   applied, then the token expires and the stream carries a ``code 1001`` event
   and ends.
@@ -45,6 +54,7 @@ KINDS = frozenset(
     {
         "400", "402", "429", "500", "1001", "1002", "2001", "4001", "4002",
         "drop", "slow", "garbage", "empty", "truncate", "lie", "redirect", "endless",
+        "turn_error", "silent",
     }
 )  # fmt: skip
 # Kinds that only a route streaming its own body can carry out (chat, downloads).

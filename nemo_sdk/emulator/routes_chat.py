@@ -5,7 +5,15 @@ session and the credits (2001 before the stream starts), then stream the
 agent's events (:mod:`.agent`) in the ADK shape or, with the knob
 ``event_shape="flat"``, the flat one. Every turn starts with keep-alives in
 both forms (the shape's heartbeat and a ``: keep-alive`` comment) and sends
-more every ``heartbeat_every`` seconds while the agent works.
+more every ``heartbeat_every`` seconds while the agent works (in the ADK
+shape, unless ``adk_keepalives=False``: real ADK is silent).
+
+The ADK shape is google-adk 2.x's own (:mod:`.wire` builds both shapes): one
+event per model turn, or, when the body asks for ``"streaming": true`` (or the
+knob ``adk_streaming``), partial chunks then their aggregate under one id; an
+unknown session is ADK's HTTP 404 ``{"detail": "Session not found: <sid>"}``.
+Knobs ``thoughts``, ``text_with_call`` and ``actions_events`` add what ADK may
+also send; faults ``turn_error`` and ``silent`` make a turn fail or a tool go quiet.
 
 Faults on ``chat``: ``drop`` cuts the stream mid-event after the edit is
 applied (the edit stays, as on the real service); ``drop`` with
@@ -24,11 +32,9 @@ URL back to its file).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
-import uuid
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +46,7 @@ from . import agent
 from ._http import EMULATOR_KEY, emulator_of, fail, read_json, require_token
 from .faults import Fault
 from .store import Session, User
+from .wire import Shape, block
 
 if TYPE_CHECKING:
     from .server import Emulator
@@ -58,6 +65,7 @@ class ChatTurn:
     completed: bool = False  # the whole reply was written
     dropped: bool = False  # a ``drop`` fault cut it
     disconnected: bool = False  # a write failed: the client had gone
+    failed: str | None = None  # the error code a ``turn_error`` fault reported
 
 
 _TURNS: weakref.WeakKeyDictionary[Emulator, list[ChatTurn]] = weakref.WeakKeyDictionary()
@@ -92,6 +100,7 @@ class _Writer:
         self.turn = turn
         self.delay = delay
         self.heartbeat_every = heartbeat_every
+        self.keepalives = True
 
     async def raw(self, block: bytes) -> None:
         if self.turn.disconnected:
@@ -118,54 +127,13 @@ class _Writer:
         self.turn.disconnected = True
 
     async def event(self, obj: dict[str, Any]) -> None:
-        await self.raw(b"data: " + json.dumps(obj).encode() + b"\n\n")
+        await self.raw(block(obj))
         if self.delay:
             await asyncio.sleep(self.delay)
 
-
-class _Shape:
-    """Builds the event objects of one wire shape (API.md "POST /run_sse")."""
-
-    def __init__(self, flat: bool) -> None:
-        self.flat = flat
-        self.invocation = f"e-{uuid.uuid4()}"
-
-    def _adk(
-        self, parts: list[dict[str, Any]], role: str = "model", **extra: Any
-    ) -> dict[str, Any]:
-        return {
-            "content": {"parts": parts, "role": role},
-            "author": agent.AUTHOR,
-            "invocationId": self.invocation,
-            "id": str(uuid.uuid4()),
-            "timestamp": time.time(),
-            **extra,
-        }
-
-    def heartbeat(self) -> bytes:
-        # ADK has no heartbeat event: its keep-alive is an empty ``data:`` line.
-        return b'data: {"type": "heartbeat"}\n\n' if self.flat else b"data:\n\n"
-
-    def text(self, text: str) -> list[dict[str, Any]]:
-        words = text.split(" ")
-        pieces = [" ".join(words[i : i + 4]) for i in range(0, len(words), 4)]
-        pieces = [p + (" " if i < len(pieces) - 1 else "") for i, p in enumerate(pieces)]
-        if self.flat:
-            return [{"type": "text", "content": p} for p in pieces]
-        # ADK streaming: partial pieces, then the whole text once more, not partial.
-        events = [self._adk([{"text": p}], partial=True) for p in pieces]
-        return [*events, self._adk([{"text": text}])]
-
-    def call(self, call_id: str, name: str, args: dict[str, Any]) -> dict[str, Any]:
-        if self.flat:
-            return {"type": "tool_call", "id": call_id, "name": name, "args": args}
-        return self._adk([{"functionCall": {"id": call_id, "name": name, "args": args}}])
-
-    def result(self, call_id: str, name: str, result: dict[str, Any]) -> dict[str, Any]:
-        if self.flat:
-            return {"type": "tool_result", "id": call_id, "name": name, "result": result}
-        part = {"functionResponse": {"id": call_id, "name": name, "response": result}}
-        return self._adk([part], role="user")
+    async def events(self, objs: list[dict[str, Any]]) -> None:
+        for obj in objs:
+            await self.event(obj)
 
 
 def _message_of(body: dict[str, Any]) -> tuple[str, str]:
@@ -200,8 +168,11 @@ async def run_sse(request: web.Request) -> web.StreamResponse:
         _log.debug("chat client left before its message was read")
         return web.Response(status=499)
     sid, message = _message_of(body)
+    flat = emu.knobs.event_shape == "flat"
     session = emu.store.session_of(token.user_id, sid)
     if session is None:
+        if not flat:  # what ADK answers, before any stream
+            return web.json_response({"detail": f"Session not found: {sid}"}, status=404)
         raise fail(1002, "session not found")
     intent = agent.understand(message, session.video_infos, session.draft)
     cost = _cost(emu, session, intent)
@@ -211,6 +182,8 @@ async def run_sse(request: web.Request) -> web.StreamResponse:
     endless = emu.faults.take("chat", frozenset({"endless"}))
     expire = emu.faults.take("chat", frozenset({"1001"}), match=_mid_stream)
     late = emu.faults.take("chat", frozenset({"slow"}), match=_after_accept)
+    failure = emu.faults.take("chat", frozenset({"turn_error"}))
+    silent = emu.faults.take("chat", frozenset({"silent"}))
     session.messages.append(message)
     turn = ChatTurn(sid, message, intent.tool)
     turns(emu).append(turn)
@@ -219,13 +192,16 @@ async def run_sse(request: web.Request) -> web.StreamResponse:
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
     )
     out = _Writer(response, turn, emu.knobs.sse_delay, emu.knobs.heartbeat_every)
+    # Real ADK sends no keep-alives; the emulator's ADK shape does unless told not to.
+    out.keepalives = flat or emu.knobs.adk_keepalives
     if late is not None:
         await asyncio.sleep(float(late.params.get("delay", 1.0)))
     try:
         await response.prepare(request)
     except ConnectionError:
         out.gone()  # the message was taken: the turn goes on, its writes are no-ops
-    shape = _Shape(emu.knobs.event_shape == "flat")
+    streaming = emu.knobs.adk_streaming or body.get("streaming") is True
+    shape = Shape(flat, streaming=streaming, thoughts=emu.knobs.thoughts)
     try:
         await _keepalive(out, shape)
         if endless is not None:
@@ -241,13 +217,20 @@ async def run_sse(request: web.Request) -> web.StreamResponse:
             await out.end()
             turn.completed = not turn.disconnected
             return response
+        if failure is not None:
+            await _fail(out, shape, failure)
+            await out.end()
+            turn.completed = not turn.disconnected
+            return response
+        silence = float(silent.params.get("seconds", 1.0)) if silent is not None else 0.0
         if intent.tool is None:
+            await asyncio.sleep(silence)
             await _say(out, shape, agent.answer(message), drop is not None)
             if drop is not None:
                 return await _cut(request, out)
         else:
             cut = None if drop is None else "before" if drop.params.get("before_apply") else "after"
-            if not await _tool_turn(emu, session, user, intent, cost, out, shape, cut):
+            if not await _tool_turn(emu, session, user, intent, cost, out, shape, cut, silence):
                 return await _cut(request, out)
         await out.end()
     except ConnectionError:  # a write outside ``_Writer``: the client left all the same
@@ -267,22 +250,25 @@ async def _tool_turn(
     intent: agent.Intent,
     cost: int,
     out: _Writer,
-    shape: _Shape,
+    shape: Shape,
     cut: str | None,
+    silence: float = 0.0,
 ) -> bool:
     """Run the tool and stream its events; ``False`` to cut the stream (``cut`` the apply)."""
     knobs = emu.knobs
-    call_id = f"call_{uuid.uuid4().hex[:12]}"
+    call_id = shape.call_id()
     assert intent.tool is not None
     # Frozen while running, spent when done (API.md, credits: "frozen: reserved by running work").
     user.available -= cost
     user.frozen += cost
-    await out.event(shape.call(call_id, intent.tool, intent.args))
+    say = f"Sure, running {intent.tool} now." if knobs.text_with_call else None
+    await out.events(shape.call(call_id, intent.tool, intent.args, say))
     if cut == "before":  # the turn is abandoned: nothing applied, nothing charged
         user.available += cost
         user.frozen -= cost
         return False
     try:
+        await asyncio.sleep(silence)  # a silent tool: not even a keep-alive
         result = await _keepalives_for(out, shape, _apply(emu, session, intent))
     except BaseException:
         user.available += cost
@@ -294,7 +280,11 @@ async def _tool_turn(
     session.applied_edits += 1
     if cut == "after":  # the edit stays, as when the real service loses a stream
         return False
-    await out.event(shape.result(call_id, intent.tool, result))
+    delta = None
+    if knobs.actions_events:
+        artifact = str(result.get("name") or f"{intent.tool}.json")
+        delta = {"state": {"applied_edits": session.applied_edits}, "artifacts": {artifact: 0}}
+    await out.events(shape.result(call_id, intent.tool, result, delta))
     if emu.random.random() >= knobs.no_text_rate:
         await _say(out, shape, agent.done_text(intent, result))
     if knobs.temporary_issue_rate and emu.random.random() < knobs.temporary_issue_rate:
@@ -348,19 +338,31 @@ async def _apply(emu: Emulator, session: Session, intent: agent.Intent) -> dict[
     return {"status": "success", "width": width, "height": height}
 
 
-async def _say(out: _Writer, shape: _Shape, text: str, cut_after_first: bool = False) -> None:
+async def _fail(out: _Writer, shape: Shape, fault: Fault) -> None:
+    """The ``turn_error`` fault: the model turn fails, reported inside the 200 stream."""
+    code = str(fault.params.get("code", "RuntimeError"))
+    message = str(fault.params.get("message", "model backend unavailable"))
+    line = bool(fault.params.get("line", not code.isupper()))
+    out.turn.failed = code
+    for sse in shape.failure(code, message, str(fault.params.get("text", "")), line):
+        await out.raw(sse)
+
+
+async def _say(out: _Writer, shape: Shape, text: str, cut_after_first: bool = False) -> None:
     for event in shape.text(text):
         await out.event(event)
         if cut_after_first:
             return
 
 
-async def _keepalive(out: _Writer, shape: _Shape) -> None:
+async def _keepalive(out: _Writer, shape: Shape) -> None:
+    if not out.keepalives:
+        return
     await out.raw(shape.heartbeat())
     await out.raw(b": keep-alive\n\n")
 
 
-async def _keepalives_for(out: _Writer, shape: _Shape, work: Any) -> Any:
+async def _keepalives_for(out: _Writer, shape: Shape, work: Any) -> Any:
     """Await ``work`` while sending keep-alives every ``heartbeat_every`` seconds."""
     task = asyncio.ensure_future(work)
     every = out.heartbeat_every
@@ -384,7 +386,7 @@ def _after_accept(fault: Fault) -> bool:
 
 
 async def _endless(
-    request: web.Request, out: _Writer, shape: _Shape, fault: Fault
+    request: web.Request, out: _Writer, shape: Shape, fault: Fault
 ) -> web.StreamResponse:
     """The ``endless`` fault: keep-alives only, until the client leaves (or ``limit`` s)."""
     every = float(fault.params.get("every", 0.01))

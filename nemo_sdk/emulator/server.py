@@ -40,6 +40,12 @@ class Knobs:
     heartbeat_every: float = 0.5
     think_seconds: float = 0.0
     temporary_issue_rate: float = 0.0
+    # The ADK event shape (routes_chat): google-adk 2.x's streams, see tests/adk/captures.
+    adk_streaming: bool = False
+    adk_keepalives: bool = True
+    thoughts: bool = False
+    text_with_call: bool = False
+    actions_events: bool = False
     # Files: a Content-Disposition header template for served files ({name}: the file's name).
     content_disposition: str | None = None
     # Renders that run at once (each in a worker thread); the others wait their turn.
@@ -86,6 +92,16 @@ class Emulator:
         think_seconds (float): how long the agent sends only keep-alives before acting.
         temporary_issue_rate (float): share of edits followed by a trailing
             "I encountered a temporary issue" text (noise the SDK must ignore).
+        adk_streaming (bool): stream every turn as ADK does with ``"streaming": true``
+            (partial chunks, then the aggregate under the same id), whatever the body
+            says: a server that streams by default. Off: the body decides.
+        adk_keepalives (bool): the ADK shape sends keep-alives (empty ``data:`` lines and
+            comments) while the agent works (True); False is real ADK: silence.
+        thoughts (bool): each ADK model turn opens with a ``"thought": true`` part.
+        text_with_call (bool): the ADK model turn that calls a tool says something first,
+            text and ``functionCall`` in one event's parts.
+        actions_events (bool): after each tool result, ADK's actions-only event (no
+            ``content``; ``stateDelta`` and ``artifactDelta``, the result's id).
         content_disposition (str | None): a ``Content-Disposition`` header sent with every
             served file, ``{name}`` standing for the file's name (e.g.
             ``'attachment; filename="{name}"'``; a hostile one: ``'...filename="../x"'``).
