@@ -130,7 +130,8 @@ class PendingRender(BaseModel):
         session_id: the session the render came from.
         status: the last status seen (``submitting`` until the service answered).
         output_url: the output URL, once known.
-        path: the download target, once a download started.
+        path: the download target (absolute), from the export's ``download_to`` or
+            once a download started.
         created_at, updated_at: Unix times.
     """
 
