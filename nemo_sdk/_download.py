@@ -29,7 +29,7 @@ import inspect
 import json
 import os
 import re
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -429,6 +429,33 @@ def _place(part: Path, target: Path, overwrite: bool) -> None:
             os.close(fd)
 
 
+def adopt_placed(target: Path, key: str) -> bool:
+    """Whether ``target`` is this download's own placed file; its leftovers are removed.
+
+    A process killed after linking the partial file into place leaves both names on
+    one inode: the file is complete at ``target`` and only the partial file (and its
+    meta) remain to go. Any other file at ``target`` is not ours: ``False``.
+    """
+    part = partial_path(target, key)
+    try:
+        ours, placed = part.stat(), target.stat()
+    except FileNotFoundError:
+        return False
+    if (ours.st_dev, ours.st_ino) != (placed.st_dev, placed.st_ino):
+        return False
+    part.unlink(missing_ok=True)
+    _meta_path(part).unlink(missing_ok=True)
+    return True
+
+
+def is_media_file(path: Path) -> bool:
+    """Whether ``path`` is a regular file whose leading bytes are media (the upload sniffer)."""
+    try:
+        return path.is_file() and _media_types.sniff(_head(path)) is not None
+    except OSError:
+        return False
+
+
 def _prepare_target(target: Path, key: str, overwrite: bool) -> Path:
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
@@ -506,8 +533,13 @@ async def download(
     key: str,
     overwrite: bool = False,
     on_progress: DownloadProgress | None = None,
+    on_placing: Callable[[], Awaitable[None]] | None = None,
 ) -> Path:
-    """Fetch from the first source that works into ``target``; see the module docstring."""
+    """Fetch from the first source that works into ``target``; see the module docstring.
+
+    ``on_placing`` is awaited once the whole file is on disk, just before it is put
+    at ``target`` (the caller's record that the file there is this download's).
+    """
     before = _identity(target)
     part = _prepare_target(target, key, overwrite)
     async with _exclusive(part) as (fd, waited):
@@ -519,7 +551,9 @@ async def download(
         try:
             if not overwrite and placed is not None:
                 raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
-            return await _download_locked(transport, sources, target, part, overwrite, on_progress)
+            return await _download_locked(
+                transport, sources, target, part, overwrite, on_progress, on_placing
+            )
         except BaseException:
             if _is_at(fd, part) and not os.fstat(fd).st_size:
                 # Nothing to resume: leave no empty partial file behind.
@@ -535,6 +569,7 @@ async def _download_locked(
     part: Path,
     overwrite: bool,
     on_progress: DownloadProgress | None,
+    on_placing: Callable[[], Awaitable[None]] | None,
 ) -> Path:
     failures: list[str] = []
     last: BaseException | None = None
@@ -563,6 +598,8 @@ async def _download_locked(
             except errors.NemoError as exc:
                 last = reason = exc
                 break
+            if on_placing is not None:
+                await on_placing()
             _place(part, target, overwrite)
             return target
         failures.append(f"{source.label}: {reason}")

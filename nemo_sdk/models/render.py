@@ -128,7 +128,8 @@ class PendingRender(BaseModel):
     Attributes:
         render_id: pass it to ``nemo.renders.wait`` / ``download`` to resume.
         session_id: the session the render came from.
-        status: the last status seen (``submitting`` until the service answered).
+        status: the last status seen (``submitting`` until the service answered,
+            ``placing`` once the whole file is on disk and being put at ``path``).
         output_url: the output URL, once known.
         path: the download target (absolute), from the export's ``download_to`` or
             once a download started.

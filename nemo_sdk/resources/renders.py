@@ -19,7 +19,7 @@ from typing import Any, cast, overload
 from .. import _arguments, _download, errors
 from .._download_stream import Writable, is_writable
 from .._export_options import ExportFormat, ExportQuality
-from .._journal import Journal
+from .._journal import Journal, absolute
 from .._logging import logger
 from .._poll_schedule import PollSchedule
 from .._transport import Transport, check_id
@@ -49,6 +49,8 @@ _TRANSIENT = (errors.APIConnectionError, errors.ServerError, errors.InvalidRespo
 # Journal statuses of an export the service never acknowledged.
 _UNCONFIRMED = "unconfirmed"
 _NEVER_ACKNOWLEDGED = ("submitting", _UNCONFIRMED)
+# Journal status of a render whose whole file is on disk and being put at its path.
+_PLACING = "placing"
 
 
 class _Unresolved(Exception):
@@ -377,7 +379,12 @@ class Renders(Resource):
         Raises:
             InvalidArgument: ``path`` is empty, or its name is too long to hold the
                 partial file's name beside it (nothing sent).
-            FileExistsError: the target exists and ``overwrite`` is false (nothing fetched).
+            FileExistsError: the target exists and ``overwrite`` is false (nothing
+                fetched), unless it is this render's own file, placed by a download
+                killed before it could forget the journal entry: then that entry is
+                forgotten and the path returned.
+            NotFoundError: the service has no such render; a journal entry for it
+                that the service never acknowledged is dropped.
             UnsafeFilename: the server-supplied name is not one plain file name.
             DownloadError: neither source delivered the file.
         """
@@ -387,8 +394,14 @@ class Renders(Resource):
         target = check_target(cast("str | Path", path), rid)
         directory = target if _is_dir(target) else None
         if directory is None and _exists(target) and not overwrite:
+            if await self._placed_before(rid, target):
+                return target
             raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
-        job = await self.get(rid)
+        try:
+            job = await self.get(rid)
+        except errors.NotFoundError:
+            await self._forget_if_never_acknowledged(rid)
+            raise
         if not job.done:
             job = await self.wait(rid)
         if not job.succeeded:
@@ -410,11 +423,18 @@ class Renders(Resource):
                 self._transport, sources, directory, url=url, default_name=f"{rid}.mp4", key=rid
             )
             if _exists(target) and not overwrite:
+                if await self._placed_before(rid, target):
+                    return target
                 raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
         await self._update(rid, path=str(target))
+
+        async def placing() -> None:
+            await self._update(rid, status=_PLACING)
+
         saved = await _download.download(
-            self._transport, sources, target, key=rid, overwrite=overwrite, on_progress=on_progress
-        )
+            self._transport, sources, target, key=rid, overwrite=overwrite,
+            on_progress=on_progress, on_placing=placing,
+        )  # fmt: skip
         await self._forget(rid)
         return saved
 
@@ -443,6 +463,27 @@ class Renders(Resource):
     async def _forget(self, render_id: str) -> None:
         if self.journal is not None:
             await self.journal.forget(render_id)
+
+    async def _placed_before(self, render_id: str, target: Path) -> bool:
+        """Whether the file at ``target`` is this render's, put there by a download cut short.
+
+        A process killed between placing the file and forgetting the journal entry
+        leaves the finished file at its path: either its partial file is still the
+        same inode, or the entry says the file was being placed at this very path
+        (and the file there is media). Then the job is finished here, entry forgotten;
+        any other file at ``target`` is the user's and is left alone.
+        """
+        done = _download.adopt_placed(target, render_id)
+        if not done and self.journal is not None and _download.is_media_file(target):
+            where = absolute(target)
+            done = any(
+                entry.render_id == render_id and entry.status == _PLACING and entry.path == where
+                for entry in await self.journal.pending()
+            )
+        if done:
+            logger.info("render %s was already downloaded to %s", render_id, target)
+            await self._forget(render_id)
+        return done
 
     async def _forget_if_never_acknowledged(self, render_id: str) -> None:
         # An export whose submit was never answered and that the service does not

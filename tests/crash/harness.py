@@ -381,28 +381,8 @@ def _pending_now(xdg: Path) -> list[str]:
 
 # Bugs the harness found that no branch fixes yet: (what a violation's text holds, why).
 # tests/crash marks a seed xfail only when every violation it saw is one of these.
-KNOWN_BUGS: tuple[tuple[str, str], ...] = (
-    (
-        "File exists: '",
-        "needs branch journal: two recoveries downloading one render to one target "
-        "share its .part; the loser's os.link raises a raw FileExistsError and the .part stays",
-    ),
-    (
-        "wrong_name",
-        "needs branch journal: the journal records the job's path only when the download "
-        "starts, so a job killed earlier is recovered under <render id>.mp4",
-    ),
-    (
-        "FileExistsError",
-        "killed between os.link and the journal's forget: renders.download(id, path) "
-        "refuses the finished file at path (FileExistsError), the entry and the .part stay",
-    ),
-    (
-        "NotFoundError",
-        "an export journaled but never received (killed before the POST arrived): "
-        "renders.download raises NotFoundError and the entry stays forever",
-    ),
-)
+KNOWN_BUGS: tuple[tuple[str, str], ...] = ()
+"""``(needle, why)``: violations a seed may show until a branch fixes them (none left)."""
 
 
 _FOLLOW_ON = ("journal_left", "part_left", "render_lost")
@@ -415,13 +395,7 @@ def known_bug(result: SeedResult) -> str | None:
         return None
     texts += result.errors  # a racing recovery's clean-looking failure explains what it left
     bugs = KNOWN_BUGS + (TWIN_BUGS if result.mode == "twin" else ())
-    if any(t.startswith("wrong_name") for t in texts):
-        # Without the path in the journal the recovery cannot tell the render is this
-        # job's; when the job store missed its id too, the job is exported again.
-        bugs += (("two_renders", KNOWN_BUGS[1][1] + " (and a second export follows)"),)
     reasons = {why for needle, why in bugs if any(needle in t for t in texts)}
-    if result.mode == "twin" and any("FileExistsError" in t for t in texts):
-        reasons = (reasons - {KNOWN_BUGS[2][1]}) | {TWIN_BUGS[0][1]}
     if not reasons:
         return None
     # journal_left, part_left and render_lost follow from a failed download; anything

@@ -5,7 +5,9 @@
 The documented recovery (README, docs/renders.md "The job journal"):
 ``for job in await nemo.renders.pending(): await nemo.renders.download(job.render_id, path)``,
 the path being the entry's own ``path`` when the journal has it (the README's
-example names it ``<render id>.mp4``; that is the fallback). Then, for a single
+example names it ``<render id>.mp4``; that is the fallback). An entry the service never
+acknowledged (status ``submitting`` or ``unconfirmed``) whose download answers
+``NotFoundError`` was never made: download drops it, nothing to recover. Then, for a single
 job whose file is still missing, docs/recipes/task-queue.md's "resume from the
 furthest id" with the ids the job store (the child's trace) holds: a render id
 needs only a download; a session id whose draft becomes exportable needs an
@@ -25,8 +27,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nemo_sdk import NemoClient, NemoError
+from nemo_sdk import NemoClient, NemoError, NotFoundError
 from nemo_sdk.testing import FAST_CHAT, FAST_RETRY
+
+# Journal statuses of an export the service never answered (PendingRender.status).
+_NEVER_ACKNOWLEDGED = ("submitting", "unconfirmed")
 
 
 def _ids(trace: Path) -> tuple[str | None, str | None]:
@@ -87,6 +92,12 @@ async def _recover(plan: dict[str, Any]) -> bool:
             target = Path(entry.path) if entry.path else out_dir / f"{entry.render_id}.mp4"
             try:
                 await nemo.renders.download(entry.render_id, target)
+            except NotFoundError as exc:
+                if entry.status not in _NEVER_ACKNOWLEDGED:
+                    ok = False
+                    print(f"ERROR download {entry.render_id} NotFoundError: {exc}", flush=True)
+                # Else the export was journaled but never reached the service: there is
+                # no render, and download dropped the entry. The job's resume follows.
             except (NemoError, OSError) as exc:
                 ok = False
                 print(f"ERROR download {entry.render_id} {type(exc).__name__}: {exc}", flush=True)

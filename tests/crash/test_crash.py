@@ -45,16 +45,7 @@ def test_kill_and_recover(emulator_process: EmulatorProcess, seed: int, tmp_path
     "event",
     [
         pytest.param("os.link", id="before-link"),
-        pytest.param(
-            "os.remove",
-            id="after-link",
-            marks=pytest.mark.xfail(
-                strict=False,
-                reason="not fixed on any branch yet: after a kill between os.link and the "
-                "journal's forget, renders.download(id, entry.path) raises FileExistsError "
-                "for the render's own file; the entry and the .part stay",
-            ),
-        ),
+        pytest.param("os.remove", id="after-link"),
     ],
 )
 def test_kill_around_the_rename(
