@@ -1,12 +1,12 @@
 """Download a render into a writable stream (object storage, a temporary file, a socket).
 
 The same checks as a download to a path (:mod:`._download`): an HTML/JSON/text
-answer is refused, the length is checked against ``Content-Length`` /
-``Content-Range``, an interrupted transfer resumes with ``Range`` from the
-bytes already written, and the output URL is fetched without the bearer token
-before the authenticated fallback route. A stream cannot be rewound unless it
-is seekable: a server that restarts the file mid-way then fails the download
-rather than append a second copy.
+answer, or a body whose leading bytes are not media, is refused; the length is
+checked against ``Content-Length`` / ``Content-Range``; an interrupted transfer
+resumes with ``Range`` from the bytes already written; the output URL is
+fetched without the bearer token before the authenticated fallback route. A
+stream cannot be rewound unless it is seekable: a server that restarts the file
+mid-way then fails the download rather than append a second copy.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import inspect
 from collections.abc import Awaitable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from . import errors
+from . import _media_types, errors
 from ._download import _CONTENT_RANGE, _NOT_MEDIA, CHUNK, DownloadProgress, Source
 from ._logging import logger
 from ._transport import Transport, translate_errors
@@ -35,6 +35,15 @@ class Writable(Protocol):
 def is_writable(target: object) -> bool:
     """True for a stream-like target (not a path)."""
     return not isinstance(target, (str, bytes)) and callable(getattr(target, "write", None))
+
+
+def _media(head: bytes, source: Source) -> bytes:
+    """``head`` if its bytes announce a media file, else the typed refusal."""
+    if _media_types.sniff(head) is None:
+        raise errors.InvalidResponseError(
+            f"{source.label} sent bytes that are not a video file", status=200
+        )
+    return head
 
 
 class _Rewind(Exception):
@@ -106,14 +115,28 @@ async def _fetch(
             if not sink.rewind():
                 raise _Rewind()
             total = resp.content_length
+
+        async def emit(chunk: bytes) -> None:
+            await _write(sink.stream, chunk)
+            sink.done += len(chunk)
+            if on_progress is not None:
+                result = on_progress(sink.done, total)
+                if inspect.isawaitable(result):
+                    await result
+
+        # From byte zero, the leading bytes are held back until they show media: a stream
+        # cannot take back an error page or an empty body once it has been written.
+        head: bytearray | None = bytearray() if sink.done == 0 else None
         with translate_errors(f"GET {source.label}"):
             async for chunk in resp.content.iter_chunked(CHUNK):
-                await _write(sink.stream, chunk)
-                sink.done += len(chunk)
-                if on_progress is not None:
-                    result = on_progress(sink.done, total)
-                    if inspect.isawaitable(result):
-                        await result
+                if head is not None:
+                    head += chunk
+                    if len(head) < _media_types.HEAD_BYTES:
+                        continue
+                    chunk, head = _media(bytes(head), source), None
+                await emit(chunk)
+        if head is not None:  # the whole body was shorter than the sniffer's window
+            await emit(_media(bytes(head), source))
     if total is not None and sink.done != total:
         raise errors.APIConnectionError(f"{source.label}: got {sink.done} of {total} bytes")
 

@@ -4,6 +4,7 @@ no resume a server cannot vouch for, and no empty or non-media body taken for th
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -250,3 +251,25 @@ async def test_a_body_that_is_not_media_never_becomes_the_video(
     path = await client.renders.download(rid, target)
     assert path.read_bytes() == body
     assert leftovers(target.parent) == ["video.mp4"]
+
+
+@pytest.mark.parametrize("answer", [_close_delimited, _empty, _few_bytes])
+async def test_a_body_that_is_not_media_never_reaches_a_stream(
+    client: NemoClient,
+    emulator: Emulator,
+    session_id: str,
+    hostile_cdn: tuple[str, list[Handler]],
+    answer: Handler,
+) -> None:
+    url, handlers = hostile_cdn
+    handlers.append(answer)
+    rid, body = ready_render(emulator, session_id)
+    emulator.renders[rid].output_url = f"{url}/{rid}.mp4"
+    emulator.faults.add("download", "500", times=None)  # no fallback to save the day
+    sink = io.BytesIO()
+    with pytest.raises(DownloadError, match=r"not a video|output URL"):
+        await client.renders.download(rid, sink)
+    assert sink.getvalue() == b""  # nothing of the answer was written
+    emulator.faults.clear()
+    await client.renders.download(rid, sink)
+    assert sink.getvalue() == body
