@@ -59,12 +59,14 @@ class LoopThread:
         interruption is raised on.
         """
         self._check_thread()
-        with self._lock:
-            if self._closed:
-                raise errors.ClientClosedError("the sync client is closed")
-            assert self._loop is not None
-            future = asyncio.run_coroutine_threadsafe(_call(factory), self._loop)
+        finished = threading.Event()
+        future: concurrent.futures.Future[T] | None = None
         try:
+            with self._lock:  # an interrupt can land here too: the try covers it
+                if self._closed:
+                    raise errors.ClientClosedError("the sync client is closed")
+                assert self._loop is not None
+                future = asyncio.run_coroutine_threadsafe(_call(factory, finished), self._loop)
             return future.result()
         except concurrent.futures.CancelledError:
             if self._closed:
@@ -73,9 +75,11 @@ class LoopThread:
                 ) from None
             raise
         except BaseException:
-            if not future.done():  # interrupted while waiting: the call is still running
+            if future is not None and not future.done():  # interrupted: the call still runs
+                # Wait for the task's own cleanup (a partial file removed, the journal
+                # kept), not just for the future's cancelled mark.
                 future.cancel()
-                concurrent.futures.wait([future], timeout=self.cancel_grace)
+                finished.wait(self.cancel_grace)
             raise
 
     def close(self, final: Callable[[], Awaitable[None]] | None = None) -> None:
@@ -127,5 +131,8 @@ class LoopThread:
                 self._final_error = exc
 
 
-async def _call(factory: Callable[[], Awaitable[T]]) -> T:
-    return await factory()
+async def _call(factory: Callable[[], Awaitable[T]], finished: threading.Event) -> T:
+    try:
+        return await factory()
+    finally:
+        finished.set()

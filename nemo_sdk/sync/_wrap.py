@@ -10,6 +10,7 @@ on the wrapped object, so a subclass's override or a ``with_options`` copy is ho
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
 
@@ -39,6 +40,15 @@ class _Named:
         self._name = name
 
 
+def _as_bound(call: Callable[..., Any], method: Callable[..., Any]) -> None:
+    """Show ``method``'s docstring and its signature minus ``self`` on ``call``."""
+    functools.update_wrapper(call, method)
+    signature = inspect.signature(method)
+    call.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=list(signature.parameters.values())[1:]
+    )
+
+
 class blocking(_Named, Generic[S, P, R]):
     """``name = blocking(AsyncClass.name)``: the async method, run to its end on the loop."""
 
@@ -55,11 +65,11 @@ class blocking(_Named, Generic[S, P, R]):
             return self
         name, target, portal = self._name, obj._target, obj._portal
 
-        @functools.wraps(self.method)
         def call(*args: P.args, **kwargs: P.kwargs) -> R:
             method = cast("Callable[P, Awaitable[R]]", getattr(target, name))
             return portal.run(lambda: method(*args, **kwargs))
 
+        _as_bound(call, self.method)
         return call
 
 
@@ -84,11 +94,11 @@ class wrapped(_Named, Generic[S, P, R, W]):
             return self
         name, target, portal, wrap = self._name, obj._target, obj._portal, self.wrap
 
-        @functools.wraps(self.method)
         def call(*args: P.args, **kwargs: P.kwargs) -> W:
             method = cast("Callable[P, R]", getattr(target, name))
             return wrap(method(*args, **kwargs), portal)
 
+        _as_bound(call, self.method)
         return call
 
 
