@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
 import threading
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -30,6 +31,7 @@ class LoopThread:
 
     def __init__(self, *, name: str = "nemo-sdk-sync", cancel_grace: float = 10.0) -> None:
         self.cancel_grace = cancel_grace
+        self._pid = os.getpid()
         self._lock = threading.Lock()  # orders submissions against closing
         self._closed = False
         self._final: Callable[[], Awaitable[None]] | None = None
@@ -101,6 +103,14 @@ class LoopThread:
             raise error
 
     def _check_thread(self) -> None:
+        if os.getpid() != self._pid:
+            # A forked child has a copy of the loop but not its thread: a call would
+            # wait forever. Celery's prefork pool forks after importing the tasks.
+            raise RuntimeError(
+                "this sync NemoClient was made before the process forked, and its loop "
+                "thread did not survive the fork: make the client in the child (in "
+                "Celery: in a worker_process_init handler)"
+            )
         if self.in_loop_thread():
             # Blocking the loop on itself would wait forever.
             raise RuntimeError(

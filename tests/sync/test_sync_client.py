@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -218,3 +219,26 @@ def test_bad_settings_raise_before_any_thread_starts(tmp_path: Path) -> None:
     with pytest.raises(InvalidArgument, match="http_session"):
         NemoClient(token="t", journal_path=False, http_session=object())  # type: ignore[arg-type]
     assert len(_loop_threads()) == before
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_client_made_before_a_fork_says_so_in_the_child(nemo: NemoClient) -> None:
+    nemo.credits.balance()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report what a call does, and leave at once
+        try:
+            try:
+                nemo.credits.balance()
+                message = b"no error"
+            except RuntimeError as exc:
+                message = str(exc).encode()
+            os.write(write, message)
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read, "rb") as pipe:
+        message = pipe.read().decode()
+    assert "before the process forked" in message
+    assert nemo.credits.balance() is not None  # the parent's client is untouched
