@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, overload
 
 from .. import errors
 from ..client import NemoClient as AsyncNemoClient
@@ -42,6 +42,10 @@ from ._portal import LoopThread
 from ._wrap import Facade, blocking, child, wrapped
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .._download import DownloadProgress
+    from .._download_stream import Writable
     from ..events import ChatEvent
     from ..models.chat import ChatReply
 
@@ -111,7 +115,40 @@ class Renders(Facade[_renders.Renders]):
     get = blocking(_renders.Renders.get)
     wait = blocking(_renders.Renders.wait)
     cancel = blocking(_renders.Renders.cancel)
-    download = blocking(_renders.Renders.download)
+    if TYPE_CHECKING:
+        # ``blocking`` keeps an overloaded method's first overload only: both are spelled
+        # out for type checkers (tests/sync/test_coverage.py checks they match the async).
+        @overload
+        def download(
+            self,
+            render_id: str,
+            path: str | Path,
+            *,
+            overwrite: bool = False,
+            on_progress: DownloadProgress | None = None,
+        ) -> Path: ...
+
+        @overload
+        def download(
+            self,
+            render_id: str,
+            path: Writable,
+            *,
+            overwrite: bool = False,
+            on_progress: DownloadProgress | None = None,
+        ) -> int: ...
+
+        def download(
+            self,
+            render_id: str,
+            path: str | Path | Writable,
+            *,
+            overwrite: bool = False,
+            on_progress: DownloadProgress | None = None,
+        ) -> Path | int: ...
+
+    else:
+        download = blocking(_renders.Renders.download)
     pending = blocking(_renders.Renders.pending)
     forget = blocking(_renders.Renders.forget)
 

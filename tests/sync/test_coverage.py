@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
+import re
+from pathlib import Path
 
 import nemo_sdk.sync as sync
 from nemo_sdk.client import NemoClient as AsyncNemoClient
@@ -83,3 +86,32 @@ def test_sync_methods_show_the_async_signature_and_docstring() -> None:
         assert list(inspect.signature(method).parameters) == params[1:]  # minus self
         assert method.__doc__ == renders.Renders.wait.__doc__
         assert sync.Renders.wait.__doc__ == renders.Renders.wait.__doc__
+
+
+def _overloads(path: str, class_name: str) -> dict[str, list[str]]:
+    """method -> its ``@overload`` signatures (as text, module prefixes dropped) in a class."""
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    found: dict[str, list[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name == class_name:
+            for item in ast.walk(node):
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and any(
+                    ast.unparse(d) == "overload" for d in item.decorator_list
+                ):
+                    text = f"({ast.unparse(item.args)}) -> {ast.unparse(item.returns)}"  # type: ignore[arg-type]
+                    found.setdefault(item.name, []).append(re.sub(r"\b_?\w+\.(?=\w)", "", text))
+    return found
+
+
+def test_overloaded_async_methods_have_the_same_sync_overloads() -> None:
+    # ``blocking`` carries one signature; an overloaded method is spelled out for type
+    # checkers in the facade, and must stay what the async one says.
+    for async_cls, sync_cls in PAIRS.items():
+        expected = _overloads(inspect.getfile(async_cls), async_cls.__name__)
+        actual = _overloads(inspect.getfile(sync_cls), sync_cls.__name__)
+        assert actual == expected, async_cls.__name__
+
+
+def test_the_overload_check_sees_the_download_overloads() -> None:
+    overloads = _overloads(inspect.getfile(renders.Renders), "Renders")
+    assert len(overloads["download"]) == 2 and "-> int" in overloads["download"][1]
