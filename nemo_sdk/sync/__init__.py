@@ -212,7 +212,9 @@ class ChatStream:
                 yield item
         finally:
             aclose = getattr(events, "aclose", None)
-            if aclose is not None and not self._portal.closed:
+            # Not from the loop thread (a generator collected there): the loop closes
+            # what is left of it when the client closes.
+            if aclose is not None and not self._portal.closed and not self._portal.in_loop_thread():
                 self._portal.run(aclose)
 
 

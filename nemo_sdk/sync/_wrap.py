@@ -35,18 +35,18 @@ class Facade(Generic[S]):
 
 class _Named:
     _name = ""
+    _signature: inspect.Signature | None = None
 
     def __set_name__(self, owner: type, name: str) -> None:
         self._name = name
 
-
-def _as_bound(call: Callable[..., Any], method: Callable[..., Any]) -> None:
-    """Show ``method``'s docstring and its signature minus ``self`` on ``call``."""
-    functools.update_wrapper(call, method)
-    signature = inspect.signature(method)
-    call.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=list(signature.parameters.values())[1:]
-    )
+    def _as_bound(self, call: Callable[..., Any], method: Callable[..., Any]) -> None:
+        """Show ``method``'s docstring and its signature minus ``self`` on ``call``."""
+        functools.update_wrapper(call, method)
+        if self._signature is None:  # computed once: a method is read at every call
+            signature = inspect.signature(method)
+            self._signature = signature.replace(parameters=list(signature.parameters.values())[1:])
+        call.__signature__ = self._signature  # type: ignore[attr-defined]
 
 
 class blocking(_Named, Generic[S, P, R]):
@@ -69,7 +69,7 @@ class blocking(_Named, Generic[S, P, R]):
             method = cast("Callable[P, Awaitable[R]]", getattr(target, name))
             return portal.run(lambda: method(*args, **kwargs))
 
-        _as_bound(call, self.method)
+        self._as_bound(call, self.method)
         return call
 
 
@@ -98,7 +98,7 @@ class wrapped(_Named, Generic[S, P, R, W]):
             method = cast("Callable[P, R]", getattr(target, name))
             return wrap(method(*args, **kwargs), portal)
 
-        _as_bound(call, self.method)
+        self._as_bound(call, self.method)
         return call
 
 
