@@ -24,6 +24,7 @@ stops the thread.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, overload
@@ -232,9 +233,10 @@ class Chat(Facade[_chat.Chat]):
 def _same_arguments_as(
     source: Callable[P, object],
 ) -> Callable[[Callable[..., None]], Callable[Concatenate[Any, P], None]]:
-    """Give the decorated ``__init__`` ``source``'s parameters, for type checkers."""
+    """Give the decorated ``__init__`` ``source``'s parameters (for type checkers, ``help``)."""
 
     def decorate(init: Callable[..., None]) -> Callable[Concatenate[Any, P], None]:
+        init.__signature__ = inspect.signature(source.__init__)  # type: ignore[attr-defined]
         return init
 
     return decorate

@@ -115,3 +115,7 @@ def test_overloaded_async_methods_have_the_same_sync_overloads() -> None:
 def test_the_overload_check_sees_the_download_overloads() -> None:
     overloads = _overloads(inspect.getfile(renders.Renders), "Renders")
     assert len(overloads["download"]) == 2 and "-> int" in overloads["download"][1]
+
+
+def test_the_sync_client_takes_the_async_client_arguments() -> None:
+    assert inspect.signature(sync.NemoClient) == inspect.signature(AsyncNemoClient)
