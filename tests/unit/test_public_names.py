@@ -104,3 +104,16 @@ def test_the_token_cache_loads_only_when_turned_on(tmp_path: Path) -> None:
     )
     out = _python(code)
     assert out.split() == ["False", "True"]
+
+
+def test_the_sync_facade_loads_only_when_imported() -> None:
+    # ``nemo_sdk.sync`` (and its loop thread) is for sync programs: neither
+    # ``import nemo_sdk`` nor the async client brings it; importing it starts no thread.
+    code = (
+        "import sys, threading, nemo_sdk; from nemo_sdk import NemoClient; "
+        "NemoClient(token='t', client_id='c', journal_path=False); "
+        "print('nemo_sdk.sync' in sys.modules); import nemo_sdk.sync; "
+        "print('nemo_sdk.sync' in sys.modules, threading.active_count())"
+    )
+    out = _python(code)
+    assert out.split() == ["False", "True", "1"]
