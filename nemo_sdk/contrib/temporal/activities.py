@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 _SCALAR = (str, int, float, bool, type(None))
 
 
-def error_fields(exc: errors.NemoError) -> dict[str, Any]:
+def _error_fields(exc: errors.NemoError) -> dict[str, Any]:
     """The error's own attributes (``status``, ``code``, ``request_id``...), for its details.
 
     Only plain values; ``body`` (a diagnostic excerpt) and ``message`` (the
@@ -52,14 +52,15 @@ def error_fields(exc: errors.NemoError) -> dict[str, Any]:
 def to_application_error(exc: errors.NemoError) -> ApplicationError:
     """The Temporal error for an SDK error: its class name, its fields, whether to retry.
 
-    The fields (:func:`error_fields`) are the error's one detail, a dict.
+    Its one detail is a dict of the error's plain attributes (``status``, ``code``,
+    ``request_id``, ``retry_after``, ``user_id``...).
     """
     delay = None
     if isinstance(exc, errors.RateLimitError) and exc.retry_after is not None:
         delay = timedelta(seconds=exc.retry_after)  # retried after the wait it asked for
     return ApplicationError(
         str(exc),
-        error_fields(exc),
+        _error_fields(exc),
         type=type(exc).__name__,
         non_retryable=not exc.retryable,
         next_retry_delay=delay,
