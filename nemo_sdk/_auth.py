@@ -112,6 +112,9 @@ class TokenManager:
         # replaced the token a failed request used (even if the server re-issued the same one).
         self.generation = 0
         self._lock: asyncio.Lock | None = None
+        # A fleet's token provider (nemo_sdk.fleet): on 1001 it is asked again (the
+        # secret was rotated) instead of an anonymous token being fetched.
+        self.provider: Callable[[], Awaitable[str]] | None = None
 
     @property
     def current(self) -> str | None:
@@ -133,13 +136,20 @@ class TokenManager:
     async def refresh(self, seen_generation: int, fetch: Fetch | None = None) -> str:
         """Get a new anonymous token, unless another caller got one since ``seen_generation``.
 
-        ``fetch`` (default: the one given at construction) is the caller's own.
+        ``fetch`` (default: the one given at construction) is the caller's own; a
+        ``provider``, when set, is asked instead.
         """
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
             if self._token is not None and self.generation != seen_generation:
                 return self._token
+            if self.provider is not None:
+                token = await self.provider()
+                remember(token)
+                self.generation += 1
+                self._token = token
+                return token
             # Shared by copies with different settings, the fetch runs under the settings
             # of the caller that got the lock first: that caller's request is the one
             # blocked on it, so its budget is the one being spent. Callers queued behind

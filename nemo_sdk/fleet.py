@@ -3,12 +3,13 @@
 A job that moves to another worker must find its session and render there.
 Anonymous tokens see only their own sessions, so every worker of a fleet
 uses one registered token from the fleet's own secret store. These helpers
-fetch it through a provider hook and refuse an anonymous client before any
-work is done.
+fetch it through a provider hook (asked again when the service says the
+token expired) and refuse an anonymous client before any work is done.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, runtime_checkable
@@ -46,8 +47,19 @@ async def resolve_token(provider: TokenProvider) -> str:
 
 
 async def fleet_client(provider: TokenProvider, **options: Any) -> NemoClient:
-    """A ``NemoClient`` holding the fleet's shared token (``options`` as ``NemoClient``)."""
-    return NemoClient(token=await resolve_token(provider), **options)
+    """A ``NemoClient`` holding the fleet's shared token (``options`` as ``NemoClient``).
+
+    A fleet rotates its secrets: when the service answers 1001 (the token expired
+    or was revoked), ``provider`` is asked again, once however many calls met the
+    1001 together (they wait for it), and those calls are sent again with the new
+    token. No anonymous token is ever fetched. Copies made by ``with_options``
+    share the provider.
+    """
+    nemo = NemoClient(token=await resolve_token(provider), **options)
+    tokens = nemo._transport.tokens  # the client's one token manager, shared by its copies
+    tokens.provider = functools.partial(resolve_token, provider)
+    tokens.can_refresh = True
+    return nemo
 
 
 def require_shared_identity(nemo: NemoClient, store: str = "a shared job store") -> None:

@@ -112,6 +112,11 @@ def _fault_response(fault: Fault) -> web.Response | None:
         return fail(402, "free plan export blocked", status=402).response
     if fault.kind == "400":
         return fail(400, "missing X-Client-Id header", status=400).response
+    if fault.kind == "404":
+        if "detail" in p:
+            return web.json_response({"detail": str(p["detail"])}, status=404)
+        message = str(p.get("message", "render not found"))
+        return web.json_response({"success": False, "error": message}, status=404)
     if fault.kind == "500":
         return web.json_response({"code": 500, "message": "internal error"}, status=status or 500)
     if fault.kind == "garbage" and "body" in p:
@@ -258,7 +263,7 @@ def make_middleware(origin: str) -> Middleware:
 
 
 _NON_STREAM_KINDS = frozenset(
-    k for k in ("400", "402", "429", "500", "1001", "1002", "2001", "4001", "4002",
+    k for k in ("400", "402", "404", "429", "500", "1001", "1002", "2001", "4001", "4002",
                 "slow", "garbage", "empty", "redirect")
     if k not in STREAM_KINDS
 )  # fmt: skip

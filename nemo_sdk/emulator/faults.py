@@ -41,6 +41,13 @@ Kinds beyond the API's own errors, for hostile-server tests:
 * ``1001`` with ``mid_stream=True`` on ``chat``: the stream starts, the edit is
   applied, then the token expires and the stream carries a ``code 1001`` event
   and ends.
+* ``404``: HTTP 404 before the handler runs, in the render endpoints' envelope
+  (``{"success": false, "error": <message>}``, message "render not found"); with
+  ``detail=``, FastAPI's ``{"detail": <detail>}`` instead (an unknown session is
+  ``"Session not found: <sid>"``).
+* ``stall``: downloads only: send ``at`` bytes of the file (default: half), then
+  nothing for ``delay`` seconds (10.0), then the rest: the body stops mid-file, as a
+  slow origin's does, without the connection breaking.
 """
 
 from __future__ import annotations
@@ -52,13 +59,13 @@ from typing import Any
 
 KINDS = frozenset(
     {
-        "400", "402", "429", "500", "1001", "1002", "2001", "4001", "4002",
+        "400", "402", "404", "429", "500", "1001", "1002", "2001", "4001", "4002",
         "drop", "slow", "garbage", "empty", "truncate", "lie", "redirect", "endless",
-        "turn_error", "silent",
+        "turn_error", "silent", "stall",
     }
 )  # fmt: skip
 # Kinds that only a route streaming its own body can carry out (chat, downloads).
-STREAM_KINDS = frozenset({"drop", "truncate", "lie", "endless"})
+STREAM_KINDS = frozenset({"drop", "truncate", "lie", "endless", "stall"})
 
 
 @dataclass

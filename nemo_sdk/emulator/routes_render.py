@@ -334,7 +334,7 @@ async def _faulty(request: web.Request, path: Path, fault: Fault) -> web.StreamR
     resp.content_length = length
     if fault.kind == "whole":
         default = length
-    elif fault.kind == "truncate":
+    elif fault.kind in ("truncate", "stall"):
         default = length // 2
     else:
         default = min(length // 4, 64 * 1024)
@@ -348,6 +348,12 @@ async def _faulty(request: web.Request, path: Path, fault: Fault) -> web.StreamR
                 break
             await resp.write(chunk)
             sent += len(chunk)
+        if fault.kind == "stall":
+            # Part of the file is out (and on the client's disk); the rest comes late.
+            await asyncio.sleep(float(fault.params.get("delay", 10.0)))
+            while chunk := fh.read(CHUNK):
+                await resp.write(chunk)
+            return resp
     if request.transport is not None and fault.kind != "whole":
         request.transport.close()
     return resp
@@ -376,14 +382,14 @@ def _disposition(emu: Emulator, path: Path) -> dict[str, str]:
 
 
 async def serve_file(request: web.Request, path: Path | None, route: str) -> web.StreamResponse:
-    """``path`` with Range support, or the planned ``drop``/``truncate``/``lie`` fault."""
+    """``path`` with Range support, or the planned ``drop``/``truncate``/``lie``/``stall`` fault."""
     if path is None or not _is_file(path):
         raise render_fail(404, "file not found")
     emu = emulator_of(request)
     fault = emu.faults.take(route, STREAM_KINDS)
     if fault is not None and fault.kind == "lie":
         return await _lying(request, path, fault)
-    if fault is not None and fault.kind in ("drop", "truncate"):
+    if fault is not None and fault.kind in ("drop", "truncate", "stall"):
         return await _faulty(request, path, fault)
     if "Range" in request.headers and not _range_applies(request, path):
         # aiohttp's FileResponse reads If-Range as a date only: an ETag would pass.

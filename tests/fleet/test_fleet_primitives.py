@@ -209,6 +209,66 @@ async def test_fleet_client_uses_the_provided_token(emulator: Emulator) -> None:
     assert token not in repr(nemo)
 
 
+class RotatingSecret:
+    """A fleet's secret store: hands out the current token, counts the times asked."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.asked = 0
+
+    async def get_token(self) -> str:
+        self.asked += 1
+        await asyncio.sleep(0.02)  # a store's round trip: other callers pile up meanwhile
+        return self.token
+
+
+async def test_a_rotated_token_is_asked_for_once_when_fifty_calls_meet_1001(
+    emulator: Emulator,
+) -> None:
+    first = emulator.store.issue_token()
+    secret = RotatingSecret(first.value)
+    async with await fleet_client(secret, base_url=emulator.url, retry=FAST_RETRY) as nemo:
+        sid = (await nemo.sessions.create()).id
+        assert secret.asked == 1
+        # The fleet rotates its secret: the old token is revoked, a new one (same account)
+        # is in the store.
+        emulator.store.expire(first.value)
+        secret.token = emulator.store.issue_token(user_id=first.user_id).value
+        states = await asyncio.gather(*(nemo.state.get(sid) for _ in range(50)))
+        assert len(states) == 50
+        assert secret.asked == 2  # single-flight: one question for the fifty 1001s
+        # A copy with other settings shares the provider and the new token.
+        await nemo.with_options(max_retries=1).state.get(sid)
+        assert secret.asked == 2
+    sent = [r.headers.get("Authorization") for r in emulator.requests if r.route == "state"]
+    assert sent.count(f"Bearer {first.value}") == 50  # each met 1001 once, then...
+    assert sent.count(f"Bearer {secret.token}") == 51  # ...went again with the new token
+    assert emulator.count("token") == 0  # never an anonymous token
+
+
+async def test_a_provider_still_giving_the_expired_token_fails_clearly(
+    emulator: Emulator,
+) -> None:
+    first = emulator.store.issue_token()
+    secret = RotatingSecret(first.value)
+    async with await fleet_client(secret, base_url=emulator.url, retry=FAST_RETRY) as nemo:
+        emulator.store.expire(first.value)  # revoked, and the store was not updated yet
+        with pytest.raises(errors.AuthenticationError) as caught:
+            await nemo.sessions.create()
+    assert secret.asked == 2  # asked again once, not in a loop
+    assert first.value not in str(caught.value) and first.value not in repr(caught.value)
+    assert emulator.count("token") == 0
+
+
+async def test_a_plain_token_is_still_never_renewed(emulator: Emulator) -> None:
+    token = emulator.issue_token()
+    async with NemoClient(token=token, base_url=emulator.url, retry=FAST_RETRY) as nemo:
+        emulator.store.expire(token)
+        with pytest.raises(errors.AuthenticationError):
+            await nemo.sessions.create()
+    assert emulator.count("token") == 0
+
+
 async def test_anonymous_client_is_refused_for_shared_work(emulator: Emulator) -> None:
     async with NemoClient(base_url=emulator.url, retry=FAST_RETRY) as nemo:
         with pytest.raises(errors.ConfigurationError, match="registered token"):

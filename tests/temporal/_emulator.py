@@ -30,6 +30,10 @@ def stats(emu: Emulator) -> dict[str, Any]:
         "exports": emu.count("export"),
         "polls": emu.count("poll"),
         "downloads": emu.count("cdn", "cdn") + emu.count("download"),
+        # The Range header of each file request ("" for none): a resume asks for the rest.
+        "file_ranges": [
+            r.headers.get("Range", "") for r in emu.requests if r.route in ("cdn", "download")
+        ],
     }
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import uuid
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import av
 import pytest
 from temporalio.client import Client, WorkflowFailureError
@@ -162,15 +165,33 @@ async def test_sigkill_mid_render(temporal: Client, make_rig: Any) -> None:
 
 async def test_sigkill_mid_download(temporal: Client, make_rig: Any) -> None:
     rig = make_rig()
-    # The first fetch of the file hangs long enough for the kill (then the fault is used up).
-    await rig.fault("cdn", "slow", delay=10.0)
+    # The first fetch of the file sends half of it, then nothing for a while: the kill
+    # lands with those bytes in the partial file on the (shared) output directory.
+    await rig.fault("cdn", "stall", delay=20.0)
+    seen: dict[str, int] = {}
 
-    async def downloading(rig: Rig) -> bool:
-        return bool((await rig.stats())["downloads"])
+    async def partial_on_disk(rig: Rig) -> bool:
+        for part in rig.out_dir.glob(".*.part"):
+            size = part.stat().st_size
+            if size:
+                seen[part.name] = size
+                return True
+        return False
 
-    result, steps = await _kill_when(temporal, rig, fast_job(rig), downloading)
+    result, steps = await _kill_when(temporal, rig, fast_job(rig), partial_on_disk)
     await assert_exactly_once(rig, result)
-    assert steps["attempts"]["nemo.download"] >= 2  # resumed on the second worker
+    assert steps["attempts"]["nemo.download"] >= 2  # finished by the second worker
+    # Byte for byte the service's file.
+    assert result.output_url and result.path
+    async with aiohttp.ClientSession() as http, http.get(result.output_url) as r:
+        expected = await r.read()
+    assert await asyncio.to_thread(Path(result.path).read_bytes) == expected
+    ((_, had),) = seen.items()
+    assert 0 < had < len(expected)
+    # Resumed, not restarted: the second worker asked for the rest of the partial file.
+    ranges = (await rig.stats())["file_ranges"]
+    assert ranges[0] == "" and ranges[1] == f"bytes={had}-", ranges
+    assert not list(rig.out_dir.glob(".*.part"))
 
 
 async def test_same_job_id_twice_is_refused(temporal: Client, make_rig: Any) -> None:
@@ -210,10 +231,46 @@ async def test_permanent_error_ends_the_workflow_at_once(
     assert isinstance(cause, ApplicationError)
     assert cause.type == error_type
     assert cause.non_retryable
+    # The typed error's fields travel as the failure's detail (never the token).
+    (fields,) = cause.details
+    assert fields["status"] == (402 if kind == "402" else 200)
+    assert fields["code"] == (None if kind == "402" else int(kind))
+    assert fields["request_id"].startswith("req_")
+    if kind == "2001":
+        assert {"user_id", "register_url"} <= set(fields)
+    assert rig.token not in str(fields)
     stats = await rig.stats()
     assert not stats["renders"]
     # Not retried: the failing call was made once (chat) or once plus the SDK's own rule.
     assert len(stats["turns"]) <= 1
+
+
+async def test_a_404_ends_the_workflow_at_once_with_the_typed_error(
+    temporal: Client, make_rig: Any
+) -> None:
+    rig = make_rig()
+    rig.start_worker()
+    # Every read of a render answers 404 (its id unknown to the service): the export's
+    # look-up finds none and starts it; the wait step's first poll then meets the 404.
+    await rig.fault("poll", "404", times=None, message="render not found")
+    with pytest.raises(WorkflowFailureError) as failure:
+        await run_job(temporal, rig, fast_job(rig), "video-404")
+    cause = failure.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == "NotFoundError"
+    assert cause.non_retryable
+    assert "render not found" in cause.message
+    # The typed error's fields travel as the failure's detail.
+    (fields,) = cause.details
+    assert fields["status"] == 404
+    assert fields["request_id"].startswith("req_")
+    steps = await _steps(temporal.get_workflow_handle("video-404").fetch_history)
+    assert steps["attempts"]["nemo.wait_render"] == 1  # not retried by the engine
+    assert steps["scheduled"]["nemo.wait_render"] == 1
+    assert "nemo.download" not in steps["scheduled"]
+    stats = await rig.stats()
+    assert stats["polls"] == 2  # the export's look-up, the wait's one poll: no retry
+    assert len(stats["renders"]) == 1
 
 
 async def test_rate_limit_is_retried_after_its_wait(temporal: Client, make_rig: Any) -> None:

@@ -31,13 +31,39 @@ if TYPE_CHECKING:
     from ..._export_options import ExportFormat, ExportQuality
 
 
+_SCALAR = (str, int, float, bool, type(None))
+
+
+def _error_fields(exc: errors.NemoError) -> dict[str, Any]:
+    """The error's own attributes (``status``, ``code``, ``request_id``...), for its details.
+
+    Only plain values; ``body`` (a diagnostic excerpt) and ``message`` (the
+    failure's message already) are left out.
+    """
+    return {
+        name: value
+        for name, value in vars(exc).items()
+        if not name.startswith("_")
+        and name not in ("body", "message")
+        and isinstance(value, _SCALAR)
+    }
+
+
 def to_application_error(exc: errors.NemoError) -> ApplicationError:
-    """The Temporal error for an SDK error: its class name, and whether to retry."""
+    """The Temporal error for an SDK error: its class name, its fields, whether to retry.
+
+    Its one detail is a dict of the error's plain attributes (``status``, ``code``,
+    ``request_id``, ``retry_after``, ``user_id``...).
+    """
     delay = None
     if isinstance(exc, errors.RateLimitError) and exc.retry_after is not None:
         delay = timedelta(seconds=exc.retry_after)  # retried after the wait it asked for
     return ApplicationError(
-        str(exc), type=type(exc).__name__, non_retryable=not exc.retryable, next_retry_delay=delay
+        str(exc),
+        _error_fields(exc),
+        type=type(exc).__name__,
+        non_retryable=not exc.retryable,
+        next_retry_delay=delay,
     )
 
 

@@ -52,7 +52,8 @@ def _permanent(exc: ActivityError) -> ApplicationError | None:
     """The typed, non-retryable error behind an activity failure, if it was one."""
     cause = exc.cause
     if isinstance(cause, ApplicationError) and cause.non_retryable:
-        return ApplicationError(cause.message, type=cause.type, non_retryable=True)
+        # Its details (the SDK error's fields) travel on with it.
+        return ApplicationError(cause.message, *cause.details, type=cause.type, non_retryable=True)
     return None
 
 
