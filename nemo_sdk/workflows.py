@@ -9,6 +9,12 @@ Nothing is lost when a workflow fails or its task is cancelled: the session id
 and the render id are reported the moment they exist, an export stays in the
 render journal until its file is downloaded (``nemo.renders.pending()``), and a
 download only ever leaves a resumable ``.part`` file beside the target.
+
+One run per output path: a workflow that writes ``out`` holds an OS lock of it
+(``.<name>.job.lock`` beside it) from before its first request until the file is
+placed or the run fails, so two runs of one job (two tasks, or two processes a
+queue delivered it to) take turns; the second finishes what the first left
+(see :func:`generate_and_export`).
 """
 
 from __future__ import annotations
@@ -391,6 +397,14 @@ async def generate_and_export(
     (``nemo.renders.pending()``) and no file at ``out``: resume with
     ``nemo.renders.download(render_id, out)``.
 
+    One run per ``out``: another run writing the same path (a task, or a process
+    a queue delivered the job to twice) is waited for first, without blocking the
+    event loop. A render journaled for ``out`` (a run killed or failed after its
+    export; of ``session``, when given) is then downloaded instead of generating
+    again: the result's ``reply`` is empty and ``credits_spent`` is 0. When the
+    other run placed the file, ``FileExistsError`` is raised as for a file there at
+    the start: for a queue, the job is done.
+
     Args:
         prompt: what to make; sent as ``generate <prompt>`` unless it asks already.
         out: where to save the file; an existing file is refused unless ``overwrite``.
@@ -409,6 +423,8 @@ async def generate_and_export(
 
     Raises:
         InvalidArgument, FileExistsError: bad input (nothing sent).
+        FileExistsError: another run of this ``out`` placed the file while this
+            one waited (nothing sent).
         DraftNotExportable: the agent made no timeline in ``max_turns`` turns.
         NemoError: any API error of the steps (see the resources).
     """
@@ -464,7 +480,10 @@ async def iterate(
     """Apply ``instruction`` to the session's timeline; export it too when ``export``.
 
     The session keeps its timeline between calls, so a rough cut can be refined
-    step by step (the skill's "Iterative" workflow).
+    step by step (the skill's "Iterative" workflow). With ``export``, one run per
+    ``out`` as in :func:`generate_and_export`: a render of this session journaled
+    for ``out`` (an earlier run of this call, killed after its export) is
+    downloaded without sending ``instruction`` again.
     """
     text = _check_prompt(instruction)
     target = _check_out(out, overwrite) if export else None
@@ -558,6 +577,9 @@ async def batch(
     come back in input order, each with its result or its error. Every item is
     checked before anything is sent. ``on_progress`` and the handlers hear every
     item; ``Progress.item`` is the item's index (as ``BatchResult.index``).
+    Each item is one run of its ``out`` as in :func:`generate_and_export` (a
+    render journaled for it is downloaded; a file another run placed meanwhile is
+    the item's ``FileExistsError``).
     """
     if concurrency < 1:
         raise errors.InvalidArgument("concurrency must be at least 1")
