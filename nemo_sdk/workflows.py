@@ -30,7 +30,6 @@ import attrs
 
 from . import _arguments, _download, errors
 from ._export_options import ExportFormat, ExportQuality
-from ._journal import absolute
 from ._logging import logger
 from ._scopes import export_refusal
 from ._spend import watch_spend
@@ -334,6 +333,8 @@ async def _resume_or_refuse(
     its export: its render is downloaded, not paid for again. Without one, a file
     that appeared at ``target`` while this run waited is refused as at the start.
     """
+    from ._journal import absolute  # imports the models: not at the client's import
+
     where = absolute(target)
     for entry in await nemo.renders.pending():
         if entry.path != where or session_id not in (None, entry.session_id):
