@@ -321,7 +321,7 @@ def _keep_validator(meta: Path, headers: Any) -> str | None:
 
 
 def _restart(part: Path) -> None:
-    # Truncate, never unlink: the lock is held on this inode (see _exclusive).
+    # Truncate, never unlink: the lock is held on this inode (see exclusive).
     with contextlib.suppress(FileNotFoundError):
         os.truncate(part, 0)
     _meta_path(part).unlink(missing_ok=True)
@@ -496,13 +496,24 @@ def _is_at(fd: int, path: Path) -> bool:
     return (own.st_dev, own.st_ino) == (st.st_dev, st.st_ino)
 
 
+def job_lock_path(target: Path) -> Path:
+    """The lock file of the workflow run writing ``target`` (``.<name>.job.lock``).
+
+    Shorter than the partial file's name, so :func:`check_name_fits` covers it.
+    """
+    return target.with_name(f".{target.name}.job.lock")
+
+
 @contextlib.asynccontextmanager
-async def _exclusive(part: Path) -> AsyncIterator[tuple[int, bool]]:
+async def exclusive(part: Path, *, remove: bool = False) -> AsyncIterator[tuple[int, bool]]:
     """Hold the lock of ``part`` (one writer per partial file); yields ``(fd, waited)``.
 
     The lock is taken without blocking and polled, so that waiting never blocks the
     event loop and a cancel stops the wait at once. A lock won on a file that is no
     longer at ``part`` (the holder placed or removed it) guards nothing: take it again.
+    The lock dies with its process (the OS drops it). With ``remove``, ``part`` is
+    unlinked on the way out while still held (a lock file, not data): a waiter that
+    then wins the old inode sees it gone and takes the lock of a new one.
     """
     waited = False
     delay = 0.01
@@ -522,7 +533,12 @@ async def _exclusive(part: Path) -> AsyncIterator[tuple[int, bool]]:
     try:
         yield fd, waited
     finally:
-        os.close(fd)  # releases the lock
+        try:
+            if remove and _is_at(fd, part):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(part)
+        finally:
+            os.close(fd)  # releases the lock
 
 
 async def download(
@@ -542,11 +558,11 @@ async def download(
     """
     before = _identity(target)
     part = _prepare_target(target, key, overwrite)
-    async with _exclusive(part) as (fd, waited):
+    async with exclusive(part) as (fd, waited):
         placed = _identity(target)
         if waited and placed is not None and placed != before and not os.fstat(fd).st_size:
             # Another download of this key finished while this one waited: its file.
-            part.unlink()  # ours, empty, made by _exclusive; the lock is still held
+            part.unlink()  # ours, empty, made by exclusive; the lock is still held
             return target
         try:
             if not overwrite and placed is not None:

@@ -9,6 +9,12 @@ Nothing is lost when a workflow fails or its task is cancelled: the session id
 and the render id are reported the moment they exist, an export stays in the
 render journal until its file is downloaded (``nemo.renders.pending()``), and a
 download only ever leaves a resumable ``.part`` file beside the target.
+
+One run per output path: a workflow that writes ``out`` holds an OS lock of it
+(``.<name>.job.lock`` beside it) from before its first request until the file is
+placed or the run fails, so two runs of one job (two tasks, or two processes a
+queue delivered it to) take turns; the second finishes what the first left
+(see :func:`generate_and_export`).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +30,7 @@ import attrs
 
 from . import _arguments, _download, errors
 from ._export_options import ExportFormat, ExportQuality
+from ._logging import logger
 from ._scopes import export_refusal
 from ._spend import watch_spend
 from .progress import Phase, Progress, ProgressCallback, report
@@ -269,6 +276,13 @@ async def _export_and_fetch(
     )
     run.render_id = job.id
     await run("rendering", 0.0, f"render {job.id} started")
+    return await _wait_and_fetch(nemo, run, job, target, output)
+
+
+async def _wait_and_fetch(
+    nemo: NemoClient, run: _Run, job: RenderJob, target: Path, output: _Output
+) -> tuple[RenderJob, Path]:
+    """Wait for ``job``, download it to ``target``; report ``done``."""
 
     async def rendering(current: RenderJob) -> None:
         await run("rendering", current.progress, current.status)
@@ -289,6 +303,60 @@ async def _export_and_fetch(
     )
     await run("done", 100.0, str(path))
     return job, path
+
+
+def _exists(path: Path) -> bool:
+    return path.exists()
+
+
+@contextlib.asynccontextmanager
+async def _one_run_per_out(target: Path) -> AsyncIterator[None]:
+    """Hold the OS lock of ``target``'s job (``.<name>.job.lock``) across processes.
+
+    Two runs with the same ``out`` (a queue that delivered the job twice, two tasks)
+    take turns: the second waits, polling without blocking the loop (a cancel stops
+    the wait), until the first placed the file or failed; a killed holder's lock
+    dies with it. Taken before anything is sent, so the second run starts from what
+    the first left: a file at ``out`` or a journaled render for it.
+    """
+    async with _download.exclusive(_download.job_lock_path(target), remove=True):
+        yield
+
+
+async def _resume_or_refuse(
+    nemo: NemoClient, run: _Run, target: Path, output: _Output, session_id: str | None
+) -> tuple[RenderJob, Path] | None:
+    """Finish a render an earlier run of this job left journaled for ``target``, if any.
+
+    Called with the job lock held. A journal entry whose path is ``target`` (of
+    ``session_id``'s session, when the run names one) is a run killed or failed after
+    its export: its render is downloaded, not paid for again. Without one, a file
+    that appeared at ``target`` while this run waited is refused as at the start.
+    """
+    from ._journal import absolute  # imports the models: not at the client's import
+
+    where = absolute(target)
+    for entry in await nemo.renders.pending():
+        if entry.path != where or session_id not in (None, entry.session_id):
+            continue
+        rid = entry.render_id
+        run.session_id, run.render_id = entry.session_id, rid
+        await run("rendering", None, f"render {rid} resumed (journaled for {target})")
+        try:
+            job = await nemo.renders.get(rid)
+            return await _wait_and_fetch(nemo, run, job, target, output)
+        except (errors.RenderFailed, errors.NotFoundError) as exc:
+            if any(e.render_id == rid for e in await nemo.renders.pending()):
+                raise  # still journaled: the service holds a render this run cannot place
+            # Failed (or never made), and dropped from the journal: run the job afresh.
+            logger.info("journaled render %s for %s gone (%s); running the job", rid, target, exc)
+            run.render_id = None
+    if _exists(target) and not output.overwrite:
+        raise FileExistsError(
+            f"{target} exists: another run of this job placed it while this one waited "
+            "for the job's lock; pass overwrite=True to replace it"
+        )
+    return None
 
 
 async def _balance(nemo: NemoClient) -> int | None:
@@ -330,6 +398,14 @@ async def generate_and_export(
     (``nemo.renders.pending()``) and no file at ``out``: resume with
     ``nemo.renders.download(render_id, out)``.
 
+    One run per ``out``: another run writing the same path (a task, or a process
+    a queue delivered the job to twice) is waited for first, without blocking the
+    event loop. A render journaled for ``out`` (a run killed or failed after its
+    export; of ``session``, when given) is then downloaded instead of generating
+    again: the result's ``reply`` is empty and ``credits_spent`` is 0. When the
+    other run placed the file, ``FileExistsError`` is raised as for a file there at
+    the start: for a queue, the job is done.
+
     Args:
         prompt: what to make; sent as ``generate <prompt>`` unless it asks already.
         out: where to save the file; an existing file is refused unless ``overwrite``.
@@ -348,6 +424,8 @@ async def generate_and_export(
 
     Raises:
         InvalidArgument, FileExistsError: bad input (nothing sent).
+        FileExistsError: another run of this ``out`` placed the file while this
+            one waited (nothing sent).
         DraftNotExportable: the agent made no timeline in ``max_turns`` turns.
         NemoError: any API error of the steps (see the resources).
     """
@@ -357,16 +435,24 @@ async def generate_and_export(
         raise errors.InvalidArgument("max_turns must be at least 1")
     output = _check_output(_Output(overwrite, format, quality, poll_interval, render_timeout))
     run = _Run(on_progress, _handlers(handler, handlers))
-    with watch_spend(nemo) as spend:  # another run at once: its cost is not this one's
-        await run("connecting", None, "connecting")
-        before = await _balance(nemo)  # also fetches the token, if there is none yet
-        refusal = export_refusal(nemo._transport)
-        if refusal is not None:  # the export would be refused after the credits are spent
-            raise errors.ExportBlocked(refusal)
-        run.session_id = await _session_id(nemo, session, language)
-        reply, draft = await _chat_until_exportable(nemo, run, text, max_turns)
-        job, path = await _export_and_fetch(nemo, run, draft, target, output)
-        after = await _balance(nemo)
+    named = session if isinstance(session, str) or session is None else session.id
+    async with _one_run_per_out(target):
+        with watch_spend(nemo) as spend:  # another run at once: its cost is not this one's
+            await run("connecting", None, "connecting")
+            before = await _balance(nemo)  # also fetches the token, if there is none yet
+            resumed = await _resume_or_refuse(nemo, run, target, output, named)
+            if resumed is not None:
+                job, path = resumed
+                assert run.session_id is not None
+                reply, draft = await _resumed_turn(nemo, run.session_id)
+            else:
+                refusal = export_refusal(nemo._transport)
+                if refusal is not None:  # the export would be refused after credits are spent
+                    raise errors.ExportBlocked(refusal)
+                run.session_id = await _session_id(nemo, session, language)
+                reply, draft = await _chat_until_exportable(nemo, run, text, max_turns)
+                job, path = await _export_and_fetch(nemo, run, draft, target, output)
+            after = await _balance(nemo)
     spent = spend.spent(before, after)
     return GenerateResult(
         path=path,
@@ -395,7 +481,10 @@ async def iterate(
     """Apply ``instruction`` to the session's timeline; export it too when ``export``.
 
     The session keeps its timeline between calls, so a rough cut can be refined
-    step by step (the skill's "Iterative" workflow).
+    step by step (the skill's "Iterative" workflow). With ``export``, one run per
+    ``out`` as in :func:`generate_and_export`: a render of this session journaled
+    for ``out`` (an earlier run of this call, killed after its export) is
+    downloaded without sending ``instruction`` again.
     """
     text = _check_prompt(instruction)
     target = _check_out(out, overwrite) if export else None
@@ -403,18 +492,27 @@ async def iterate(
         _Output(overwrite, poll_interval=poll_interval, render_timeout=render_timeout)
     )
     run = _Run(on_progress, _handlers(handler, handlers), session_id=session_id)
-    await run("generating", None, text[:60])
-    reply = await nemo.chat.send(session_id, text, handlers=run.handlers)
     from .models.draft import Draft
     from .timeline import format_timeline
 
-    draft = (await nemo.state.get(session_id)).draft or Draft()
     result = None
-    if target is not None:
-        job, path = await _export_and_fetch(nemo, run, draft, target, output)
-        result = GenerateResult(
-            path=path, render=job, session_id=session_id, reply=reply, draft=draft
-        )
+    async with _one_run_per_out(target) if target else contextlib.nullcontext():
+        resumed = None
+        if target is not None:
+            resumed = await _resume_or_refuse(nemo, run, target, output, session_id)
+        if resumed is not None:  # an earlier run applied the instruction and exported
+            reply, draft = await _resumed_turn(nemo, session_id)
+        else:
+            await run("generating", None, text[:60])
+            reply = await nemo.chat.send(session_id, text, handlers=run.handlers)
+            draft = (await nemo.state.get(session_id)).draft or Draft()
+            if target is not None:
+                resumed = await _export_and_fetch(nemo, run, draft, target, output)
+        if resumed is not None:
+            job, path = resumed
+            result = GenerateResult(
+                path=path, render=job, session_id=session_id, reply=reply, draft=draft
+            )
     return Iteration(
         session_id=session_id,
         reply=reply,
@@ -422,6 +520,15 @@ async def iterate(
         timeline=format_timeline(draft),
         result=result,
     )
+
+
+async def _resumed_turn(nemo: NemoClient, session_id: str) -> tuple[ChatReply, Draft]:
+    """The reply and draft of a resumed run: no turn of its own, the session's draft."""
+    from .models.chat import ChatReply
+    from .models.draft import Draft
+
+    draft = (await nemo.state.get(session_id)).draft or Draft()
+    return ChatReply(session_id=session_id), draft
 
 
 def _batch_items(
@@ -471,6 +578,9 @@ async def batch(
     come back in input order, each with its result or its error. Every item is
     checked before anything is sent. ``on_progress`` and the handlers hear every
     item; ``Progress.item`` is the item's index (as ``BatchResult.index``).
+    Each item is one run of its ``out`` as in :func:`generate_and_export` (a
+    render journaled for it is downloaded; a file another run placed meanwhile is
+    the item's ``FileExistsError``).
     """
     if concurrency < 1:
         raise errors.InvalidArgument("concurrency must be at least 1")
@@ -484,22 +594,33 @@ async def batch(
         shared = (await nemo.sessions.create(language=language)).id
 
     async def one(index: int, item: BatchItem, target: Path) -> BatchResult:
-        async with gate:
-            run = _Run(on_progress, all_handlers, session_id=shared, item=index)
-            try:
-                if run.session_id is None:
-                    run.session_id = (await nemo.sessions.create(language=language)).id
-                async with turn_lock if shared else contextlib.nullcontext():
-                    if item.files:
-                        await nemo.uploads.upload(run.session_id, list(item.files))
-                    text = item.prompt if item.files else generation_message(item.prompt)
-                    reply, draft = await _chat_until_exportable(nemo, run, text, 1)
-                job, path = await _export_and_fetch(nemo, run, draft, target, output)
-            except Exception as exc:
-                return BatchResult(index=index, item=item, error=exc)
-            result = GenerateResult(
-                path=path, render=job, session_id=run.session_id, reply=reply, draft=draft
-            )
-            return BatchResult(index=index, item=item, result=result)
+        run = _Run(on_progress, all_handlers, session_id=shared, item=index)
+        try:
+            async with _one_run_per_out(target), gate:
+                job, path, reply, draft = await item_run(run, item, target)
+        except Exception as exc:
+            return BatchResult(index=index, item=item, error=exc)
+        assert run.session_id is not None
+        result = GenerateResult(
+            path=path, render=job, session_id=run.session_id, reply=reply, draft=draft
+        )
+        return BatchResult(index=index, item=item, result=result)
+
+    async def item_run(
+        run: _Run, item: BatchItem, target: Path
+    ) -> tuple[RenderJob, Path, ChatReply, Draft]:
+        resumed = await _resume_or_refuse(nemo, run, target, output, None)
+        if resumed is not None:
+            assert run.session_id is not None
+            return (*resumed, *await _resumed_turn(nemo, run.session_id))
+        if run.session_id is None:
+            run.session_id = (await nemo.sessions.create(language=language)).id
+        async with turn_lock if shared else contextlib.nullcontext():
+            if item.files:
+                await nemo.uploads.upload(run.session_id, list(item.files))
+            text = item.prompt if item.files else generation_message(item.prompt)
+            reply, draft = await _chat_until_exportable(nemo, run, text, 1)
+        job, path = await _export_and_fetch(nemo, run, draft, target, output)
+        return job, path, reply, draft
 
     return list(await asyncio.gather(*(one(i, item, out) for i, (item, out) in enumerate(work))))

@@ -71,16 +71,27 @@ What a program that is killed (SIGKILL, power loss) or cancelled in the middle o
   fsynced; a `.part` file is what a later download resumes from.
 - **Generation is charged once**: recovery resumes from the furthest id (render,
   else session) and never re-sends a session's generation message.
+- **One run per output path.** `generate_and_export`, each `batch` item and
+  `iterate` with an export hold an OS lock of their `out` (`.<name>.job.lock`
+  beside it, `fcntl.flock`) from before the first request until the file is placed
+  or the run fails. A second run with the same `out` (another task, or a process a
+  queue delivered the job to twice) waits for it without blocking the event loop,
+  then downloads the render the first left journaled for `out` (a first run killed
+  or failed after its export), or, when the first placed the file, raises
+  `FileExistsError` as for a file there at the start (for a queue: the job is done).
 - **A cancel is a cancel**: `CancelledError` at every await point, never a result;
   nothing at `out` but the whole render; every accepted render journaled. A cancel
   in the middle of a download keeps the `.part` file the journal points at, for the
   next download to resume.
 
-Limits: API.md has no idempotency key, so two processes that run the same job at
-once (a queue delivering it twice) each generate and each render; one file lands at
-`out` and the other process fails with `FileExistsError`, its render left in the
-journal. Hold a lease on the job in your queue to prevent it; the harness measures
-it (the `twin` jobs below) to check that nothing is corrupted.
+Limits: API.md has no idempotency key, and the journal holds renders, not
+sessions: a run killed after its generation was charged but before its export
+leaves nothing to resume from, and the run that replaces it generates (and is
+charged) again; the task-queue recipe's job store resumes from the session id. The
+lock is advisory and local: it keeps apart runs on one machine (or a filesystem
+whose `flock` is shared), and on Windows, which has no `fcntl`, none are kept apart.
+A journaled render for `out` is taken as the job's own (`renders.forget` it to
+start afresh).
 
 How it is tested:
 

@@ -12,7 +12,9 @@ the job would run them). The invariants are checked from the emulator's side
   (``renders.pending()``) until its file is downloaded;
 * ``target_corrupt``: a target is absent or byte-identical to its render;
 * ``part_left``: no ``.part`` file after a successful recovery;
-* ``charged_twice``: generation charged once per job;
+* ``charged_twice``: generation charged once per job (twice allowed in ``twin`` mode:
+  a first run killed mid-generation, before its export, is generated again by the
+  second; the journal holds renders, not sessions);
 * ``journal_left``: nothing left in the journal after a successful recovery;
 * ``render_lost``: a completed render whose file is nowhere after recovery;
 * ``recovery_failed``: a recovery process reported an error or crashed;
@@ -251,7 +253,10 @@ def run_seed(
     mode, concurrent = scenario(seed) if pinned is None else pinned[:2]
     kill = kill_plan(seed) if pinned is None else pinned[2]
     jobs = 3 if mode == "batch" else 1
-    allowed = 2 if mode == "twin" else jobs  # each twin makes its own session and render
+    # The twins take turns (the job lock of ``out``): the second downloads a render the
+    # first left journaled, so one render; but a first killed mid-generation, before its
+    # export, left no record the SDK can resume from: the second generates again.
+    charges = 2 if mode == "twin" else jobs
     xdg, out_dir = workdir / "xdg", workdir / "out"
     out_dir.mkdir(parents=True)
     trace = workdir / "trace"
@@ -286,8 +291,8 @@ def run_seed(
     killed, finished = _killed_phase(trace)
     result = SeedResult(seed, mode, concurrent, kill["phase"], "none" if finished else killed)
     if mode == "twin":
-        # The twin that lost the race for ``out`` fails (FileExistsError): expected, as
-        # long as nothing is corrupted or lost.
+        # The twin that waited for the job lock and found the file in place fails
+        # (FileExistsError): expected, as long as nothing is corrupted or lost.
         for (code, _), name in zip(codes, ("trace", "trace-twin"), strict=True):
             if code not in (0, -9):
                 result.notes.append(f"twin: {_outcome(workdir / name)}")
@@ -296,7 +301,7 @@ def run_seed(
         result.violations.append(("recovery_failed", f"the job itself failed: {err[-300:]}"))
     client_id = _client_id(xdg)
     before = emu.state(client_id)
-    _check_renders(result, before, allowed, "after the kill")
+    _check_renders(result, before, jobs, "after the kill")
     _check_targets(result, before, out_dir, "after the kill")
     on_disk = set(_files(out_dir)[0].values())
 
@@ -337,7 +342,7 @@ def run_seed(
             result.violations.append(("not_journaled", f"render {r['id']} ({r['status']})"))
 
     after = emu.state(client_id or _client_id(xdg))
-    _check_renders(result, after, allowed, "after recovery")
+    _check_renders(result, after, jobs, "after recovery")
     _check_targets(result, after, out_dir, "after recovery")
     files, parts = _files(out_dir)
     # Two recoveries of one job at once: the one that finds the file already in place
@@ -360,7 +365,7 @@ def run_seed(
         result.violations.append(("wrong_name", f"recovered as {extra}, not video.mp4"))
     if after["available"] is not None:
         spent = STARTING_CREDITS - after["available"]  # frozen (still working) counts as spent
-        if spent > GENERATION_COST * allowed:
+        if spent > GENERATION_COST * charges:
             result.violations.append(("charged_twice", f"spent {spent} for {jobs} job(s)"))
     if concurrent and ok and _pending_now(xdg):
         result.violations.append(("journal_left", "entries left after both recoveries"))
@@ -394,7 +399,7 @@ def known_bug(result: SeedResult) -> str | None:
     if not texts:
         return None
     texts += result.errors  # a racing recovery's clean-looking failure explains what it left
-    bugs = KNOWN_BUGS + (TWIN_BUGS if result.mode == "twin" else ())
+    bugs = KNOWN_BUGS
     reasons = {why for needle, why in bugs if any(needle in t for t in texts)}
     if not reasons:
         return None
@@ -404,13 +409,3 @@ def known_bug(result: SeedResult) -> str | None:
         any(needle in t for needle, _ in bugs) or t.startswith(_FOLLOW_ON) for t in texts
     )
     return "; ".join(sorted(reasons)) if explained else None
-
-
-TWIN_BUGS: tuple[tuple[str, str], ...] = (
-    (
-        "FileExistsError",
-        "two processes ran the same job: the loser's render stays journaled with the "
-        "winner's path, and renders.download(entry.render_id, entry.path) refuses it "
-        "(FileExistsError) in every later recovery",
-    ),
-)
