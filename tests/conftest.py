@@ -18,6 +18,17 @@ pytest_plugins = ["pytester"]
 __all__ = ["FAST_RETRY"]  # the suite's tests import it from here
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, hand out the ``slow`` tests first: one started last is the tail.
+
+    The sort is stable and the same on every worker (xdist checks that they collected
+    the same list); a serial run keeps the files' order.
+    """
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """No test reads the developer's NEMO_* settings or writes their ~/.config."""
