@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from nemo_sdk import NemoClient
+from nemo_sdk._logging import logger as sdk_logger
 from nemo_sdk.emulator import Emulator
 from nemo_sdk.testing import FAST_RETRY
 
@@ -45,6 +46,26 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     config_home = tmp_path / "xdg"
     monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
     return config_home
+
+
+@pytest.fixture(autouse=True)
+def sdk_logger_restored() -> Iterator[None]:
+    """Undo what a test's ``NEMO_LOG=debug`` client did to the SDK's logger.
+
+    The SDK configures its logger once per process, with a handler on the stderr of
+    that moment (a test's capture, closed after it): left in place, every later test
+    in the process, in whatever order xdist or a selection runs them, logs into a
+    closed stream and at DEBUG.
+    """
+    handlers, level = list(sdk_logger.handlers), sdk_logger.level
+    configured = getattr(sdk_logger, "_nemo_configured", None)
+    yield
+    sdk_logger.handlers[:] = handlers
+    sdk_logger.setLevel(level)
+    if configured is None:
+        sdk_logger.__dict__.pop("_nemo_configured", None)
+    else:
+        sdk_logger._nemo_configured = configured  # type: ignore[attr-defined]
 
 
 @pytest.fixture
