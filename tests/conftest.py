@@ -21,13 +21,19 @@ __all__ = ["FAST_RETRY"]  # the suite's tests import it from here
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist, hand out the ``slow`` tests first: one started last is the tail.
+    """Under pytest-xdist, hand out the ``slow`` tests first, the longest (``seconds=``) first.
 
-    The sort is stable and the same on every worker (xdist checks that they collected
-    the same list); a serial run keeps the files' order.
+    One long test started last is the run's tail. The sort is stable and the same on
+    every worker (xdist checks that they collected the same list); a serial run keeps
+    the files' order.
     """
     if hasattr(config, "workerinput"):
-        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+        items.sort(key=_slow_seconds, reverse=True)
+
+
+def _slow_seconds(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("slow")
+    return 0.0 if marker is None else float(marker.kwargs.get("seconds", 1.0))
 
 
 @pytest.fixture(autouse=True)
