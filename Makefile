@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck check bench bench-load docs clean
+.PHONY: demo test test-fast lint typecheck check bench bench-load docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,18 @@ $(DEMO_STAMP): pyproject.toml
 demo: $(DEMO_STAMP)
 	$(BIN)/nemo --emulator generate "a cinematic sunset over the ocean, 1080p" -o video.mp4 --overwrite
 
+# The whole suite, in parallel (pytest-xdist): a tier that shares one server (the ADK
+# server, the Temporal dev server, the docs' emulator) stays on one worker (loadgroup).
+# `make test PYTEST_WORKERS=0` runs it in this process, serially.
+PYTEST_WORKERS ?= auto
+PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadgroup
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL)
+
+# The inner loop: everything but the subprocess and end-to-end tests marked `slow`.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

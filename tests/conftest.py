@@ -3,19 +3,37 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from nemo_sdk import NemoClient
+from nemo_sdk._logging import logger as sdk_logger
 from nemo_sdk.emulator import Emulator
 from nemo_sdk.testing import FAST_RETRY
 
 pytest_plugins = ["pytester"]
 
 __all__ = ["FAST_RETRY"]  # the suite's tests import it from here
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, hand out the ``slow`` tests first, the longest (``seconds=``) first.
+
+    One long test started last is the run's tail. The sort is stable and the same on
+    every worker (xdist checks that they collected the same list); a serial run keeps
+    the files' order.
+    """
+    if hasattr(config, "workerinput"):
+        items.sort(key=_slow_seconds, reverse=True)
+
+
+def _slow_seconds(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("slow")
+    return 0.0 if marker is None else float(marker.kwargs.get("seconds", 1.0))
 
 
 @pytest.fixture(autouse=True)
@@ -34,6 +52,26 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     config_home = tmp_path / "xdg"
     monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
     return config_home
+
+
+@pytest.fixture(autouse=True)
+def sdk_logger_restored() -> Iterator[None]:
+    """Undo what a test's ``NEMO_LOG=debug`` client did to the SDK's logger.
+
+    The SDK configures its logger once per process, with a handler on the stderr of
+    that moment (a test's capture, closed after it): left in place, every later test
+    in the process, in whatever order xdist or a selection runs them, logs into a
+    closed stream and at DEBUG.
+    """
+    handlers, level = list(sdk_logger.handlers), sdk_logger.level
+    configured = getattr(sdk_logger, "_nemo_configured", None)
+    yield
+    sdk_logger.handlers[:] = handlers
+    sdk_logger.setLevel(level)
+    if configured is None:
+        sdk_logger.__dict__.pop("_nemo_configured", None)
+    else:
+        sdk_logger._nemo_configured = configured  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ import contextlib
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -157,12 +156,6 @@ def test_the_marker_parser() -> None:
     assert code_blocks(page) == [("script", 2, "print(1)\n"), (None, 8, "ls\n")]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _env(tmp: Path) -> dict[str, str]:
     env = {
         key: value
@@ -181,11 +174,10 @@ def _env(tmp: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def docs_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``python -m nemo_sdk.emulator --port PORT``, as the docs start it; its API URL."""
+    """``python -m nemo_sdk.emulator`` on a port it picks (no race between workers); its URL."""
     pytest.importorskip("av", reason="the examples run against the emulator (emulator extra)")
-    port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nemo_sdk.emulator", "--port", str(port)],
+        [sys.executable, "-m", "nemo_sdk.emulator", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -195,7 +187,7 @@ def docs_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     first = proc.stdout.readline()
     assert first.startswith("NemoVideo emulator: API"), first
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield first.split()[3]  # "NemoVideo emulator: API <url>  CDN <url>"
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -274,6 +266,8 @@ def example_runs(
             future.cancel()
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("docs-examples")  # one example pool, one emulator
 @pytest.mark.parametrize(("page", "kind", "code"), EXAMPLES)
 def test_docs_example_runs(
     page: str,

@@ -27,6 +27,7 @@ def test_every_example_is_tested() -> None:
     )
 
 
+@pytest.mark.slow(seconds=15)
 @pytest.mark.parametrize("script", sorted(PRODUCTS))
 def test_example_runs_against_the_emulator(script: str, isolated_env: Path, tmp_path: Path) -> None:
     av = pytest.importorskip("av")
@@ -51,6 +52,7 @@ def test_example_runs_against_the_emulator(script: str, isolated_env: Path, tmp_
     assert not list(tmp_path.rglob("*.part")), "a partial download was left behind"
 
 
+@pytest.mark.slow(seconds=15)
 def test_quickstart_generates_and_exports_a_playable_mp4(
     isolated_env: Path, tmp_path: Path
 ) -> None:

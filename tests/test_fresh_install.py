@@ -33,6 +33,7 @@ def _copy_checkout(dest: Path) -> None:
         shutil.copytree(REPO, dest, ignore=ignore, dirs_exist_ok=True)
 
 
+@pytest.mark.slow(seconds=60)  # a new venv and a pip install
 @pytest.mark.timeout(900)
 def test_make_demo_from_a_fresh_copy_makes_a_playable_mp4(tmp_path: Path) -> None:
     av = pytest.importorskip("av")

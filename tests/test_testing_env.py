@@ -34,6 +34,7 @@ async def test_the_app_runs_at_test_speed(nemo_env, tmp_path):
 '''
 
 
+@pytest.mark.slow
 def test_nemo_env_sets_fast_waits_for_the_apps_own_client(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user_app=USER_TESTS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-W", "ignore")

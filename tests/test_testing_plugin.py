@@ -53,6 +53,7 @@ def test_sync_code_can_use_the_emulator_too(nemo_emulator):
 """
 
 
+@pytest.mark.slow
 def test_the_plugin_is_registered_and_its_fixtures_work(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user_app=USER_TESTS)
     # A fresh interpreter: the fixtures come from the installed entry point, not from

@@ -7,7 +7,8 @@ import pytest
 from tests.adk import shapes
 from tests.adk.capture import capture
 
-pytestmark = pytest.mark.adk
+# One google-adk server (the session-scoped adk_url) for the tier: one xdist worker runs it.
+pytestmark = [pytest.mark.adk, pytest.mark.slow, pytest.mark.xdist_group("adk")]
 
 
 async def test_captures_match_the_live_server(adk_url: str) -> None:

@@ -20,7 +20,8 @@ import nemo_sdk
 from nemo_sdk import EventHandler, SessionNotFoundError, ToolCall, UnknownEvent
 from tests.adk.conftest import READ_IDLE, Rig
 
-pytestmark = pytest.mark.adk
+# One google-adk server (the session-scoped adk_url) for the tier: one xdist worker runs it.
+pytestmark = [pytest.mark.adk, pytest.mark.slow, pytest.mark.xdist_group("adk")]
 
 MODES = {"plain": False, "streaming": True}
 DONE = "All done: your edit is in."

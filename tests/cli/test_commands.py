@@ -84,6 +84,7 @@ def test_sessions_create_then_chat_in_it(nemo: Nemo, nemo_emulator: Emulator) ->
     assert nemo_emulator.count("token") == 1
 
 
+@pytest.mark.slow
 def test_chat_interactive_routes_actions_without_a_turn(
     nemo: Nemo, nemo_emulator: Emulator, tmp_path: Path
 ) -> None:
@@ -225,6 +226,7 @@ def test_renders_cancel(nemo: Nemo, nemo_emulator: Emulator, session_with_video:
 # ---------------------------------------------------------------- emulator
 
 
+@pytest.mark.slow
 def test_emulator_serves_until_ctrl_c() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "nemo_sdk.cli", "--json", "emulator", "--port", "0"],

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import av
+import pytest
 
 from nemo_sdk.emulator import Emulator
 
@@ -61,6 +62,7 @@ def check_resumable(nemo: Nemo, target: Path, err: str) -> dict[str, str]:
     return pending  # type: ignore[no-any-return]
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_export_download_leaves_nothing_and_says_how_to_resume(
     nemo: Nemo, nemo_emulator: Emulator, session_with_video: str, tmp_path: Path
 ) -> None:
@@ -80,6 +82,7 @@ def test_ctrl_c_during_export_download_leaves_nothing_and_says_how_to_resume(
     assert doc(ok(nemo("--json", "renders", "pending"))) == {"pending": []}
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_generate_json(nemo: Nemo, nemo_emulator: Emulator, tmp_path: Path) -> None:
     target = tmp_path / "gen.mp4"
     ok(nemo("credits"))  # the subprocess reuses this anonymous token

@@ -25,6 +25,7 @@ asyncio.run(main())
 """
 
 
+@pytest.mark.slow
 def test_nemo_log_debug_logs_the_chat_stream_and_the_download(tmp_path: Path) -> None:
     with emulator_in_thread(render_seconds=0.05, clip_width=64, clip_height=36) as emu:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEMO_")}

@@ -26,6 +26,7 @@ from .sweep import Point, Suspensions
 
 pytestmark = [
     pytest.mark.crash,
+    pytest.mark.slow,
     pytest.mark.skipif(not emulator_available(), reason="needs the emulator extra"),
 ]
 

@@ -18,6 +18,7 @@ from .harness import EmulatorProcess, known_bug, run_seed
 
 pytestmark = [
     pytest.mark.crash,
+    pytest.mark.slow,
     pytest.mark.skipif(not emulator_available(), reason="needs the emulator extra"),
 ]
 

@@ -59,6 +59,7 @@ def _streams(path: Path) -> tuple[float, list[str]]:
         return container.duration / 1_000_000, kinds
 
 
+@pytest.mark.slow
 async def test_the_seeds_example_timeline_is_built_by_chat(tmp_path: Path) -> None:
     async with Emulator() as emu, NemoClient(
         base_url=emu.url, render_poll_interval=0.05, client_id_path=tmp_path / "cid",
@@ -86,6 +87,7 @@ async def test_the_seeds_example_timeline_is_built_by_chat(tmp_path: Path) -> No
     assert sorted(kinds) == ["audio", "video"]
 
 
+@pytest.mark.slow
 async def test_a_batch_of_uploads_makes_videos_of_each_files_footage(tmp_path: Path) -> None:
     files = []
     for name, seconds in (("beach.mp4", 2.0), ("forest.mp4", 3.0)):

@@ -4,7 +4,6 @@ with ``--realistic``."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import sys
 import time
@@ -33,17 +32,10 @@ def test_the_modes_defaults() -> None:
     assert not standalone_settings(reissue_client_tokens=False)["fresh_client_tokens"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def served(*args: str) -> Iterator[str]:
-    port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nemo_sdk.emulator", "--port", str(port), *args],
+        [sys.executable, "-m", "nemo_sdk.emulator", "--port", "0", *args],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -51,7 +43,7 @@ def served(*args: str) -> Iterator[str]:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         assert line.startswith("NemoVideo emulator: API"), line
-        yield f"http://127.0.0.1:{port}"
+        yield line.split()[3]  # "NemoVideo emulator: API <url>  CDN <url>"
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -75,6 +67,7 @@ async def _state(url: str, client_id: str, session_id: str) -> int:
         return len((await nemo.state.get(session_id)).draft.tracks)
 
 
+@pytest.mark.slow
 def test_a_development_server_gives_every_run_a_full_balance() -> None:
     with served() as url:
         cid = "0f0e0d0c-0b0a-4909-8807-060504030201"
@@ -86,6 +79,7 @@ def test_a_development_server_gives_every_run_a_full_balance() -> None:
         assert asyncio.run(_state(url, cid, session)) == 1
 
 
+@pytest.mark.slow
 def test_realistic_gives_one_clip_per_anonymous_token() -> None:
     with served("--realistic") as url:
         with pytest.raises(InsufficientCreditsError):

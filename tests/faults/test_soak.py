@@ -18,6 +18,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from nemo_sdk import (
     APIConnectionError,
     AuthenticationError,
@@ -104,6 +106,7 @@ def _exists(path: Path) -> bool:
     return path.exists()
 
 
+@pytest.mark.slow
 async def test_soak_twenty_flows_with_random_faults(
     tmp_path: Path, outcome_log: OutcomeLog
 ) -> None:

