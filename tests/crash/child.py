@@ -96,7 +96,8 @@ class _LogEvents(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         args = record.args if isinstance(record.args, tuple) else ()
-        if record.msg == "%s -> %s in %.1f ms" and args:
+        # The transport's one line per answered request (a request id may follow).
+        if str(record.msg).startswith("%s -> %s in %.1f ms") and args:
             phase = _log_phase(self.trace, str(args[0]))
             if phase is not None:
                 self.trace.event(phase, f"log:{args[0]}->{args[1]}")
