@@ -17,12 +17,13 @@ from yarl import URL
 NO_PROXY: tuple[None, None] = (None, None)
 
 
-def proxy_for(url: URL) -> tuple[URL | None, aiohttp.BasicAuth | None]:
-    """The proxy (and its credentials) the environment names for ``url``, else ``None``s."""
+def proxy_for(url: URL) -> tuple[URL | None, dict[str, str] | None]:
+    """The proxy the environment names for ``url`` and the headers for it, else ``None``s."""
     raw = urllib.request.getproxies().get(url.scheme or "")
     if not raw or url.host is None or urllib.request.proxy_bypass(url.host):
         return NO_PROXY
     proxy = URL(raw if "://" in raw else f"http://{raw}")
     # Credentials in the proxy URL go to the proxy only, as Proxy-Authorization.
     auth = aiohttp.BasicAuth.from_url(proxy)
-    return proxy.with_user(None), auth
+    headers = {"Proxy-Authorization": auth.encode()} if auth is not None else None
+    return proxy.with_user(None), headers

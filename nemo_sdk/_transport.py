@@ -136,7 +136,7 @@ class _Pool:
             raise self._mismatch()
         return self._session
 
-    def proxy(self, url: URL) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+    def proxy(self, url: URL) -> tuple[URL | None, dict[str, str] | None]:
         """The proxy for ``url`` (``HTTPS_PROXY``...), unless ``trust_env`` is off."""
         return proxy_for(url) if self.trust_env else NO_PROXY
 
@@ -412,14 +412,14 @@ class Transport:
 
         async def send(hdrs: Headers) -> aiohttp.ClientResponse:
             session = self._pool.get()
-            proxy, proxy_auth = self._pool.proxy(url)
+            proxy, proxy_headers = self._pool.proxy(url)
             with translate_errors(what):
                 resp = await session.request(
                     method,
                     url,
                     headers=hdrs,
                     proxy=proxy,
-                    proxy_auth=proxy_auth,
+                    proxy_headers=proxy_headers,
                     json=json,
                     timeout=timeout or self._stream_timeout,
                     allow_redirects=False,
@@ -555,7 +555,7 @@ class _Call:
                 self.generation = t.tokens.generation
         hdrs = t._api_headers(self.headers, token)  # a path is always on the API's origin
         session = t._pool.get()
-        proxy, proxy_auth = t._pool.proxy(self.url)
+        proxy, proxy_headers = t._pool.proxy(self.url)
         deadlines = t._deadlines if self.timeout is None else None
         watch = deadlines.start() if deadlines is not None and deadlines.enabled else None
         debug = logger.isEnabledFor(logging.DEBUG)
@@ -567,7 +567,7 @@ class _Call:
                 self.url,
                 headers=hdrs,
                 proxy=proxy,
-                proxy_auth=proxy_auth,
+                proxy_headers=proxy_headers,
                 json=self.json,
                 data=self.data() if self.data is not None else None,
                 timeout=self.timeout or t._timeout,

@@ -25,6 +25,7 @@ class RecordRequests(HttpProxyBasePlugin):
             "port": request.port,
             "path": (request.path or b"").decode(errors="replace"),
             "authorization": request.has_header(b"authorization"),
+            "proxy_authorization": request.has_header(b"proxy-authorization"),
         }
         with open(os.environ["NEMO_PROXY_LOG"], "a", encoding="utf-8") as fh:
             fh.write(json.dumps(line) + "\n")

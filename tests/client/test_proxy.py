@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from nemo_sdk import NemoClient
-from nemo_sdk.config import ClientConfig, ConfigurationError
+from nemo_sdk.config import ClientConfig, ConfigurationError, RetrySettings
 from nemo_sdk.emulator import Emulator
 
 from ..conftest import FAST_RETRY, export_rendered
@@ -170,6 +170,27 @@ async def test_a_dead_proxy_is_a_connection_error_without_the_token(
         with pytest.raises(APIConnectionError) as info:
             await nemo.credits.balance()
     assert token not in repr(info.value) and token not in repr(info.value.__cause__)
+
+
+async def test_an_https_api_is_tunnelled_the_token_never_in_the_clear(
+    emu: Emulator, forward_proxy: Proxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No TLS server here: the emulator's plain port addressed as https. The proxy sees
+    # the CONNECT (and no Authorization on it); the TLS handshake then fails.
+    from nemo_sdk import APIConnectionError
+
+    monkeypatch.setenv("HTTPS_PROXY", forward_proxy.url.replace("http://", "http://u:pw@"))
+    port = emu.url.rsplit(":", 1)[1]
+    token = emu.issue_token()
+    no_retry = RetrySettings(max_retries=0)
+    async with NemoClient(
+        base_url=f"https://127.0.0.1:{port}", token=token, retry=no_retry
+    ) as nemo:
+        with pytest.raises(APIConnectionError):
+            await nemo.credits.balance()
+    seen = forward_proxy.seen()
+    assert [(e["method"], e["authorization"]) for e in seen] == [("CONNECT", False)], seen
+    assert seen[0]["proxy_authorization"]  # the proxy's own credentials, from its URL
 
 
 def test_trust_env_must_be_a_bool() -> None:
