@@ -196,3 +196,48 @@ async def test_an_https_api_is_tunnelled_the_token_never_in_the_clear(
 def test_trust_env_must_be_a_bool() -> None:
     with pytest.raises(ConfigurationError, match="trust_env"):
         ClientConfig(api_url="http://127.0.0.1:1", web_url="http://127.0.0.1:1", trust_env="no")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("env", "url", "expected"),
+    [
+        ({}, "https://api.example/x", None),
+        ({"HTTPS_PROXY": "http://p:1"}, "https://api.example/x", "http://p:1"),
+        ({"HTTPS_PROXY": "p:1"}, "https://api.example/x", "http://p:1"),
+        ({"HTTPS_PROXY": "http://p:1"}, "http://api.example/x", None),  # wrong scheme
+        (
+            {"https_proxy": "http://low:1", "HTTPS_PROXY": "http://up:1"},
+            "https://a/",
+            "http://low:1",
+        ),
+        ({"https_proxy": "", "HTTPS_PROXY": "http://up:1"}, "https://a/", None),
+        ({"HTTP_PROXY": "http://p:1", "REQUEST_METHOD": "GET"}, "http://a/", None),  # CGI
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": ".example"}, "https://api.example/", None),
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "*"}, "https://api.example/", None),
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "other"}, "https://api.example/", "http://p:1"),
+    ],
+)
+def test_proxy_for_reads_the_environment_as_urllib_does(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], url: str, expected: str | None
+) -> None:
+    from yarl import URL
+
+    from nemo_sdk._proxies import proxy_for
+
+    monkeypatch.delenv("REQUEST_METHOD", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    proxy, headers = proxy_for(URL(url))
+    assert (str(proxy) if proxy else None) == expected
+    assert headers is None
+
+
+def test_proxy_credentials_become_proxy_authorization(monkeypatch: pytest.MonkeyPatch) -> None:
+    from yarl import URL
+
+    from nemo_sdk._proxies import proxy_for
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://user:secret@proxy.local:3128")
+    proxy, headers = proxy_for(URL("https://api.example/x"))
+    assert str(proxy) == "http://proxy.local:3128"  # no credentials left in the URL
+    assert headers == {"Proxy-Authorization": "Basic dXNlcjpzZWNyZXQ="}
