@@ -24,6 +24,7 @@ from . import _envelope, errors
 from ._auth import ClientIdStore, TokenManager, explain_token_limit
 from ._deadlines import Deadlines
 from ._logging import logger, redact
+from ._proxies import NO_PROXY, proxy_for
 from ._retry import Sleep, with_retries
 from ._secrets import scrub_exception
 from ._stream_log import log_stream_end, log_stream_open, request_id_note
@@ -109,8 +110,11 @@ class _Pool:
     is sent (it would otherwise fail deep in aiohttp with "Event loop is closed").
     """
 
-    def __init__(self, session: aiohttp.ClientSession | None) -> None:
+    def __init__(self, session: aiohttp.ClientSession | None, config: ClientConfig) -> None:
         self._session = session
+        self._limit, self._limit_per_host = config.max_connections, config.max_connections_per_host
+        # A session the user made keeps its own proxy settings.
+        self.trust_env = config.trust_env and session is None
         self._loop: asyncio.AbstractEventLoop | None = (
             getattr(session, "_loop", None) if session is not None else None
         )
@@ -123,12 +127,18 @@ class _Pool:
         if self._session is None:
             self._loop = asyncio.get_running_loop()
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=100),
+                connector=aiohttp.TCPConnector(
+                    limit=self._limit, limit_per_host=self._limit_per_host
+                ),
                 cookie_jar=aiohttp.DummyCookieJar(),  # auth is the bearer token, never cookies
             )
         elif self._loop is not None and asyncio.get_running_loop() is not self._loop:
             raise self._mismatch()
         return self._session
+
+    def proxy(self, url: URL) -> tuple[URL | None, dict[str, str] | None]:
+        """The proxy for ``url`` (``HTTPS_PROXY``...), unless ``trust_env`` is off."""
+        return proxy_for(url) if self.trust_env else NO_PROXY
 
     def _mismatch(self) -> errors.EventLoopMismatchError:
         assert self._loop is not None
@@ -185,7 +195,7 @@ class Transport:
             self.tokens = _shared.tokens
             self.client_ids = _shared.client_ids
         else:
-            self._pool = _Pool(http_session)
+            self._pool = _Pool(http_session, config)
             self.client_ids = ClientIdStore(config.client_id, config.client_id_path)
             self.tokens = TokenManager(
                 config.token,
@@ -402,11 +412,14 @@ class Transport:
 
         async def send(hdrs: Headers) -> aiohttp.ClientResponse:
             session = self._pool.get()
+            proxy, proxy_headers = self._pool.proxy(url)
             with translate_errors(what):
                 resp = await session.request(
                     method,
                     url,
                     headers=hdrs,
+                    proxy=proxy,
+                    proxy_headers=proxy_headers,
                     json=json,
                     timeout=timeout or self._stream_timeout,
                     allow_redirects=False,
@@ -542,6 +555,7 @@ class _Call:
                 self.generation = t.tokens.generation
         hdrs = t._api_headers(self.headers, token)  # a path is always on the API's origin
         session = t._pool.get()
+        proxy, proxy_headers = t._pool.proxy(self.url)
         deadlines = t._deadlines if self.timeout is None else None
         watch = deadlines.start() if deadlines is not None and deadlines.enabled else None
         debug = logger.isEnabledFor(logging.DEBUG)
@@ -552,6 +566,8 @@ class _Call:
                 self.method,
                 self.url,
                 headers=hdrs,
+                proxy=proxy,
+                proxy_headers=proxy_headers,
                 json=self.json,
                 data=self.data() if self.data is not None else None,
                 timeout=self.timeout or t._timeout,

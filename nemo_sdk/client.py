@@ -75,7 +75,13 @@ class NemoClient:
             ``$XDG_CONFIG_HOME/nemovideo/renders.sqlite3``); ``False`` turns it off.
         render_poll_interval: a fixed time between polls of ``renders.wait`` (default:
             ``NEMO_RENDER_POLL_INTERVAL``, else an adaptive schedule, polls 2 s apart at least).
-        http_session: an aiohttp session to use; the client then does not close it.
+        trust_env: send requests through the proxy ``HTTPS_PROXY`` (``HTTP_PROXY`` for
+            an ``http://`` URL) names, unless ``NO_PROXY`` lists the host (default
+            ``True``, as requests and httpx do); ``False`` always connects directly.
+        max_connections: the most connections the pool opens at once (100; 0: no limit).
+        max_connections_per_host: the most to one host (0, default: no limit but the total).
+        http_session: an aiohttp session to use; the client then does not close it
+            (nor applies ``trust_env`` and the pool limits: the session has its own).
         config: a ready :class:`ClientConfig` (the other settings are then ignored).
     """
 
@@ -97,6 +103,9 @@ class NemoClient:
         platform: str | None = None,
         journal_path: str | Path | Literal[False] | None = None,
         render_poll_interval: float | None = None,
+        trust_env: bool = True,
+        max_connections: int = 100,
+        max_connections_per_host: int = 0,
         http_session: aiohttp.ClientSession | None = None,
         config: ClientConfig | None = None,
         sleep: Sleep | None = None,
@@ -124,6 +133,9 @@ class NemoClient:
                     journal_path=journal_path,
                     render_poll_interval=render_poll_interval,
                     chat=chat_settings,
+                    trust_env=trust_env,
+                    max_connections=max_connections,
+                    max_connections_per_host=max_connections_per_host,
                 ),
                 http_session=http_session,
                 sleep=sleep or asyncio.sleep,

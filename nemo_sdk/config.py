@@ -102,6 +102,13 @@ def _count(instance: object, attribute: attrs.Attribute[Any], value: Any) -> Non
         )
 
 
+def _flag(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ConfigurationError(
+            f"{type(instance).__name__}.{attribute.name} must be True or False, got {value!r}"
+        )
+
+
 @attrs.frozen
 class Timeouts:
     """Timeouts in seconds; ``None`` disables one.
@@ -315,6 +322,11 @@ class ClientConfig:
     )
     render_poll_floor: float = attrs.field(default=2.0, validator=_seconds(positive=True))
     render_timeout: float = attrs.field(default=600.0, validator=_seconds(positive=True))
+    # The forward proxy from HTTPS_PROXY/HTTP_PROXY/NO_PROXY (as requests and httpx do).
+    trust_env: bool = attrs.field(default=True, validator=_flag)
+    # The connection pool's limits; 0 is no limit (aiohttp's meaning).
+    max_connections: int = attrs.field(default=100, validator=_count)
+    max_connections_per_host: int = attrs.field(default=0, validator=_count)
 
     def __attrs_post_init__(self) -> None:
         # A config built by hand is held to what ``resolve`` checks (under the field names).
@@ -345,6 +357,9 @@ class ClientConfig:
         render_timeout: float | None = None,
         env: Mapping[str, str] | None = None,
         render_poll_floor: float | None = None,
+        trust_env: bool = True,
+        max_connections: int = 100,
+        max_connections_per_host: int = 0,
     ) -> ClientConfig:
         """Resolve each setting from the arguments, then the environment, then defaults.
 
@@ -353,6 +368,9 @@ class ClientConfig:
         ``token_cache``: keep anonymous tokens between runs (``True``:
         ``$XDG_CONFIG_HOME/nemovideo/tokens.json``; a path: that file); else
         ``NEMO_TOKEN_CACHE`` (``1``/``true`` or a path); off by default.
+        ``trust_env``: send requests through the proxy ``HTTPS_PROXY``/``HTTP_PROXY``
+        name, unless ``NO_PROXY`` lists the host. ``max_connections`` (100) and
+        ``max_connections_per_host`` (0): the pool's limits; 0 is no limit.
         """
         env = os.environ if env is None else env
         from ._env_waits import chat_from_env, seconds_from_env  # it imports this module
@@ -426,4 +444,7 @@ class ClientConfig:
                 else render_poll_floor
             ),
             render_timeout=600.0 if render_timeout is None else render_timeout,
+            trust_env=trust_env,
+            max_connections=max_connections,
+            max_connections_per_host=max_connections_per_host,
         )

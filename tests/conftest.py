@@ -47,6 +47,9 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         "NEMO_TOKEN_CACHE",
         "NEMO_LOG",
         "SKILL_SOURCE",
+        # The client honours proxies by default: the suite talks to 127.0.0.1 directly.
+        *("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"),
+        *("http_proxy", "https_proxy", "all_proxy", "no_proxy"),
     ):
         monkeypatch.delenv(name, raising=False)
     config_home = tmp_path / "xdg"
