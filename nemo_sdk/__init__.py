@@ -83,6 +83,8 @@ _EXPORTS: dict[str, str] = {  # public name -> the module that defines it
     "SessionState": ".models.state",
     "UploadedFile": ".models.upload",
     "Progress": ".progress",
+    "ResponseInfo": "._response_info",
+    "response_info": "._response_info",
     "ChatStream": ".resources.chat",
     "Action": ".routing",
     "Route": ".routing",
@@ -98,6 +100,8 @@ _EXPORTS: dict[str, str] = {  # public name -> the module that defines it
 }
 
 if TYPE_CHECKING:
+    from ._response_info import ResponseInfo as ResponseInfo
+    from ._response_info import response_info as response_info
     from .client import NemoClient as NemoClient
     from .config import Attribution as Attribution
     from .config import ChatSettings as ChatSettings

@@ -25,6 +25,7 @@ from ._auth import ClientIdStore, TokenManager, explain_token_limit
 from ._deadlines import Deadlines
 from ._logging import logger, redact
 from ._proxies import NO_PROXY, proxy_for
+from ._response_info import ResponseInfo
 from ._retry import Sleep, with_retries
 from ._secrets import scrub_exception
 from ._stream_log import log_stream_end, log_stream_open, request_id_note
@@ -351,7 +352,34 @@ class Transport:
         timeout: aiohttp.ClientTimeout | None = None,
         client_id_rule: bool = False,
     ) -> dict[str, Any]:
-        """Send one API call with every retry rule; the decoded body, or a typed error.
+        """Send one API call with every retry rule; the decoded body, or a typed error."""
+        doc, _ = await self.answer(
+            method,
+            path,
+            json=json,
+            data=data,
+            headers=headers,
+            authenticated=authenticated,
+            idempotent=idempotent,
+            timeout=timeout,
+            client_id_rule=client_id_rule,
+        )
+        return doc
+
+    async def answer(
+        self,
+        method: str,
+        path: Path,
+        *,
+        json: Any = None,
+        data: Callable[[], Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        authenticated: bool = True,
+        idempotent: bool | None = None,
+        timeout: aiohttp.ClientTimeout | None = None,
+        client_id_rule: bool = False,
+    ) -> tuple[dict[str, Any], ResponseInfo]:
+        """:meth:`request`, with the answer the body came from (status, headers, raw body).
 
         ``data`` is a factory so that a retried multipart body is built afresh.
         ``timeout`` replaces the configured timeouts (aiohttp enforces it).
@@ -367,10 +395,10 @@ class Transport:
         # The first attempt runs here, not under ``with_retries``: nearly every call
         # succeeds at once, and each layer of coroutines costs on every call.
         try:
-            return await call()
+            return await call(), call.info
         except errors.NemoError as exc:
             first = exc
-        return await with_retries(
+        doc = await with_retries(
             call,
             first_failure=first,
             idempotent=method in _IDEMPOTENT if idempotent is None else idempotent,
@@ -380,6 +408,7 @@ class Transport:
             sleep=self.sleep,
             what=_What(method, call.url),
         )
+        return doc, call.info
 
     @contextlib.asynccontextmanager
     async def stream(
@@ -514,8 +543,8 @@ class _Call:
     """One API call whose whole body is read here; called once per attempt."""
 
     __slots__ = (
-        "authenticated", "client_id_rule", "data", "generation", "headers", "json", "method",
-        "timeout", "transport", "url",
+        "authenticated", "client_id_rule", "data", "generation", "headers", "info", "json",
+        "method", "timeout", "transport", "url",
     )  # fmt: skip
 
     def __init__(
@@ -539,6 +568,7 @@ class _Call:
         self.timeout = timeout
         self.generation = 0  # of the token the last attempt sent, for a single-flight renewal
         self.client_id_rule = False
+        self.info = _NO_ANSWER  # the last attempt's answer, once one decoded as a success
 
     async def reauth(self) -> None:
         t = self.transport
@@ -594,7 +624,7 @@ class _Call:
                 "%s -> %s in %.1f ms%s", self._what(), resp.status, elapsed, request_id_note(resp)
             )
         try:
-            return t._decode(resp, body)
+            doc = t._decode(resp, body)
         except errors.BadRequestError as exc:
             # API.md, "Error codes": HTTP 400 is "missing X-Client-Id". Decided by the
             # status and the code (none, or 400), never by the message's words.
@@ -607,6 +637,11 @@ class _Call:
                 request_id=exc.request_id,
                 body=exc.body,
             ) from exc
+        self.info = ResponseInfo(resp.status, resp.headers, body)  # references, no copies
+        return doc
 
     def _what(self) -> str:
         return f"{self.method} {self.url.path}"
+
+
+_NO_ANSWER = ResponseInfo(0, CIMultiDictProxy(CIMultiDict()), b"")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .._envelope import data_of, reading
+from .._response_info import attach
 from ..models.credits import Credits
 from ._base import Resource
 
@@ -12,6 +13,6 @@ class CreditsResource(Resource):
 
     async def balance(self) -> Credits:
         """``GET /api/credits/balance/simple``: available, frozen (held by running work), total."""
-        doc = await self._transport.request("GET", "/api/credits/balance/simple")
+        doc, info = await self._transport.answer("GET", "/api/credits/balance/simple")
         with reading("credits"):
-            return Credits.model_validate(data_of(doc))
+            return attach(Credits.model_validate(data_of(doc)), info)

@@ -22,6 +22,7 @@ from .._export_options import ExportFormat, ExportQuality
 from .._journal import Journal, absolute
 from .._logging import logger
 from .._poll_schedule import PollSchedule
+from .._response_info import attach
 from .._transport import Transport, check_id
 from ..models.draft import Draft
 from ..models.render import PendingRender, RenderJob
@@ -175,7 +176,9 @@ class Renders(Resource):
 
     async def _submit(self, body: dict[str, Any], render_id: str) -> RenderJob:
         try:
-            doc = await self._transport.request("POST", _EXPORT_PATH, json=body, idempotent=False)
+            doc, info = await self._transport.answer(
+                "POST", _EXPORT_PATH, json=body, idempotent=False
+            )
         except _TRANSIENT as exc:
             # The server may have accepted the render before the answer was lost:
             # ask about this id before a second render is started under a new one.
@@ -188,13 +191,13 @@ class Renders(Resource):
                 # a second render, so the first stays in the journal instead.
                 raise _Unresolved(exc, lookup) from exc
         try:
-            return RenderJob.from_api(doc, render_id=render_id)
+            return attach(RenderJob.from_api(doc, render_id=render_id), info)
         except errors.InvalidResponseError as exc:
             # A success answer means the render exists, whatever status it names (an
             # undocumented "queued", none at all): never submitted again, kept journaled.
             # A poll that keeps naming an unknown status raises UnknownRenderStatus then.
             logger.warning("export %s accepted with an unreadable answer (%s)", render_id, exc)
-            return RenderJob(id=render_id, status="pending", raw=doc)
+            return attach(RenderJob(id=render_id, status="pending", raw=doc), info)
 
     async def _unconfirmed(self, render_id: str, unresolved: _Unresolved) -> errors.NemoError:
         """Keep an export whose fate is unknown in the journal; the error to raise."""
@@ -211,8 +214,8 @@ class Renders(Resource):
     async def get(self, render_id: str) -> RenderJob:
         """The job's current state (``GET /api/render/proxy/lambda/<id>``)."""
         rid = check_id("render id", render_id)
-        doc = await self._transport.request("GET", ("api", "render", "proxy", "lambda", rid))
-        return RenderJob.from_api(doc, render_id=rid)
+        doc, info = await self._transport.answer("GET", ("api", "render", "proxy", "lambda", rid))
+        return attach(RenderJob.from_api(doc, render_id=rid), info)
 
     async def wait(
         self,
@@ -315,11 +318,11 @@ class Renders(Resource):
         its file is still to be downloaded.
         """
         rid = check_id("render id", render_id)
-        doc = await self._transport.request(
+        doc, info = await self._transport.answer(
             "POST", ("api", "render", "proxy", "lambda", rid, "cancel"), idempotent=True
         )
         try:
-            job = RenderJob.from_api(doc, render_id=rid)
+            job = attach(RenderJob.from_api(doc, render_id=rid), info)
         except errors.InvalidResponseError:
             job = await self.get(rid)
         if not job.succeeded:

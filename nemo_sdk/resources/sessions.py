@@ -9,6 +9,7 @@ from yarl import URL
 
 from .. import errors
 from .._envelope import data_of, reading
+from .._response_info import attach
 from .._transport import Transport, check_id
 from ..models.session import ClaimLink, Session
 from ._base import Resource
@@ -38,14 +39,14 @@ class Sessions(Resource):
             if not _LANGUAGE.fullmatch(language):
                 raise errors.InvalidArgument(f"language must be an ISO code, got {language!r}")
             body["language"] = language
-        doc = await self._transport.request(
+        doc, info = await self._transport.answer(
             "POST", "/api/tasks/me/with-session/nemo_agent", json=body
         )
         with reading("session"):
             data = dict(data_of(doc))
             if language is not None:
                 data.setdefault("language", language)
-            session = Session.model_validate(data)
+            session = attach(Session.model_validate(data), info)
         tokens = self._transport.tokens
         if session.user_id and tokens.user_id is None:
             tokens.user_id = session.user_id
@@ -75,7 +76,7 @@ class Sessions(Resource):
                 "sessions.create() returned, or session_id= and task_id="
             )
         body = {"task_id": check_id("task id", tid), "session_id": check_id("session id", sid)}
-        doc = await self._transport.request("POST", "/api/auth/claim-token", json=body)
+        doc, info = await self._transport.answer("POST", "/api/auth/claim-token", json=body)
         with reading("claim-token"):
             data = data_of(doc)
             claim = data.get("claim_token")
@@ -84,6 +85,7 @@ class Sessions(Resource):
                 raise errors.InvalidResponseError("the claim-token answer had no claim_token")
             web = self._transport.config.web_url
             url = (web / "workspace" / "claim").with_query(ct=claim)
-            return ClaimLink(
+            link = ClaimLink(
                 url=str(URL(url)), claim_token=claim, expires_in=data.get("expires_in")
             )
+            return attach(link, info)

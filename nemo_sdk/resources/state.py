@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .._envelope import data_of, reading
+from .._response_info import attach
 from .._transport import check_id
 from ..models.state import SessionState
 from ._base import Resource
@@ -14,11 +15,11 @@ class StateResource(Resource):
     async def get(self, session_id: str) -> SessionState:
         """``GET /api/state/nemo_agent/me/<sid>/latest``, with the draft parsed into models."""
         sid = check_id("session id", session_id)
-        doc = await self._transport.request(
+        doc, info = await self._transport.answer(
             "GET", ("api", "state", "nemo_agent", "me", sid, "latest")
         )
         with reading("state"):
-            state = SessionState.from_api(data_of(doc))
+            state = attach(SessionState.from_api(data_of(doc)), info)
         tokens = self._transport.tokens
         if tokens.user_id is None and state.user_id:
             tokens.user_id = state.user_id

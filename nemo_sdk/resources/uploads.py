@@ -19,6 +19,7 @@ from .. import errors
 from .._envelope import data_of, reading
 from .._media_types import CONTENT_TYPES, HEAD_BYTES, extension_of, sniff
 from .._multipart import FilePart, ProgressCallback, multipart_body
+from .._response_info import attach
 from .._transport import check_id, client_timeout
 from ..models.upload import UploadedFile
 from ._base import Resource
@@ -157,7 +158,7 @@ class Uploads(Resource):
             raise errors.InvalidArgument("no files to upload")
         parts = [prepare(source, i) for i, source in enumerate(many)]
         t = self._transport
-        doc = await t.request(
+        doc, info = await t.answer(
             "POST",
             ("api", "upload-video", "nemo_agent", "me", sid),
             data=lambda: multipart_body(parts, on_progress),
@@ -165,7 +166,7 @@ class Uploads(Resource):
             # A 500 MB upload outlasts any total timeout; the read-idle limit still applies.
             timeout=client_timeout(t.config.timeouts, stream=True),
         )
-        return _files_of(doc)
+        return attach(_files_of(doc), info)
 
     async def upload_urls(self, session_id: str, urls: str | Sequence[str]) -> list[UploadedFile]:
         """Have the service fetch media from http(s) URLs into the session."""
@@ -177,13 +178,13 @@ class Uploads(Resource):
             parsed = URL(url) if isinstance(url, str) else None
             if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
                 raise errors.InvalidArgument(f"not an http(s) URL: {url!r}")
-        doc = await self._transport.request(
+        doc, info = await self._transport.answer(
             "POST",
             ("api", "upload-video", "nemo_agent", "me", sid),
             json={"urls": listed, "source_type": "url"},
             idempotent=False,
         )
-        return _files_of(doc)
+        return attach(_files_of(doc), info)
 
 
 def _files_of(doc: dict[str, Any]) -> list[UploadedFile]:
