@@ -49,5 +49,6 @@ async def embedded_client(
         if not quiet:
             print(f"emulator running at {emu.url} (offline; its 'AI' is rule-based)")
         options = {"render_poll_interval": 0.2, **(client_options or {})}
+        options.setdefault("trust_env", False)  # loopback: never through a proxy
         async with NemoClient(base_url=emu.url, **options) as nemo:
             yield nemo

@@ -28,6 +28,7 @@ timeline.
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,11 @@ def nemo_env(nemo_emulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "nemo-config"))
     for name, value in FAST_ENV.items():
         monkeypatch.setenv(name, value)
+    # The app's own client follows HTTP(S)_PROXY; the emulator on loopback is never
+    # behind it. Both spellings: the lowercase one wins where both are set.
+    for name in ("NO_PROXY", "no_proxy"):
+        kept = os.environ.get(name, "")
+        monkeypatch.setenv(name, ",".join(filter(None, (kept, "127.0.0.1", "localhost"))))
     return nemo_emulator
 
 
@@ -135,6 +141,7 @@ def _client_kwargs(emu: Any, tmp_path: Path) -> dict[str, Any]:
         "render_poll_interval": 0.01,
         "retry": FAST_RETRY,
         "chat_settings": FAST_CHAT,
+        "trust_env": False,  # the emulator is on loopback: a developer's proxy sees none of it
     }
 
 

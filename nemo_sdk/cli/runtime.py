@@ -120,6 +120,7 @@ async def _embedded(settings: Settings, out: Output) -> AsyncIterator[NemoClient
             journal_path=emu.data_dir / "renders.sqlite3",
             # The service asks for 10 s between polls; a local render is done in about one.
             render_poll_interval=settings.poll_interval or _EMBEDDED_POLL_INTERVAL,
+            trust_env=False,  # the embedded emulator is on loopback, never behind a proxy
         ) as nemo:
             yield nemo
 

@@ -241,3 +241,16 @@ def test_proxy_credentials_become_proxy_authorization(monkeypatch: pytest.Monkey
     proxy, headers = proxy_for(URL("https://api.example/x"))
     assert str(proxy) == "http://proxy.local:3128"  # no credentials left in the URL
     assert headers == {"Proxy-Authorization": "Basic dXNlcjpzZWNyZXQ="}
+
+
+
+async def test_the_offline_clients_never_go_through_a_proxy(
+    forward_proxy: Proxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """embedded_client() (and the plugin's clients) keep loopback traffic off a proxy."""
+    from nemo_sdk.offline import embedded_client
+
+    monkeypatch.setenv("HTTP_PROXY", forward_proxy.url)
+    async with embedded_client(quiet=True) as nemo:
+        assert (await nemo.credits.balance()).available > 0
+    assert forward_proxy.seen() == []
