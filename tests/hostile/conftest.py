@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,23 @@ class OtherHost:
         return [h for _, _, h in self.seen]
 
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@contextlib.asynccontextmanager
+async def serving(handler: Handler) -> AsyncIterator[str]:
+    """``handler`` for every method and path on 127.0.0.1 (a free port); yields its URL."""
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
 @pytest.fixture
 async def other_host() -> AsyncIterator[OtherHost]:
     host = OtherHost()
@@ -52,20 +70,8 @@ async def other_host() -> AsyncIterator[OtherHost]:
         host.seen.append((request.method, request.path_qs, CIMultiDict(request.headers)))
         return web.Response(status=404, text="nothing here")
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", record)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server = site._server
-    assert server is not None
-    port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-    host.url = f"http://127.0.0.1:{port}"
-    try:
+    async with serving(record) as host.url:
         yield host
-    finally:
-        await runner.cleanup()
 
 
 @dataclass

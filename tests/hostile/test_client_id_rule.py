@@ -19,6 +19,7 @@ from aiohttp import web
 from nemo_sdk import BadRequestError, MissingClientIdError, NemoClient
 
 from ..conftest import FAST_RETRY
+from .conftest import serving
 
 PERSISTED = "11111111-1111-4111-8111-111111111111"
 CONFIGURED = "22222222-2222-4222-8222-222222222222"
@@ -49,17 +50,8 @@ async def hostile() -> AsyncIterator[Hostile]:
             status, body = host.session_answer
         return web.json_response(body, status=status)
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handle)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    try:
+    async with serving(handle) as host.url:
         yield host
-    finally:
-        await runner.cleanup()
 
 
 SESSION = "/api/tasks/me/with-session/nemo_agent"

@@ -18,6 +18,7 @@ from nemo_sdk import ConfigurationError, NemoClient, RetrySettings, Timeouts
 from nemo_sdk.config import ClientConfig
 
 from ..conftest import FAST_RETRY
+from .conftest import serving
 
 
 class Recorder:
@@ -34,17 +35,8 @@ async def recorder() -> AsyncIterator[Recorder]:
         rec.requests.append(f"{request.method} {request.path}")
         return web.json_response({"code": 0, "data": {"token": "nmv_usr_recorded_1"}})
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", record)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    rec.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    try:
+    async with serving(record) as rec.url:
         yield rec
-    finally:
-        await runner.cleanup()
 
 
 # (id, arguments, environment, the setting the error must name); "{url}" is the recorder's.

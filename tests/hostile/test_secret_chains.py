@@ -23,6 +23,7 @@ from nemo_sdk import NemoClient, NemoError, Timeouts
 from nemo_sdk.models.session import AnonymousToken
 
 from ..conftest import FAST_RETRY
+from .conftest import Handler, serving
 
 SHAPES = {
     "nmv": "nmv_usr_Q2hhbmdlTWUxMjM0NTY3",
@@ -65,20 +66,6 @@ def assert_nothing_holds(token: str, texts: list[str]) -> None:
     for text in texts:
         for piece in pieces:
             assert piece not in text, f"{piece!r} found in {text[:300]!r}"
-
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-async def serve(handler: Handler) -> tuple[web.AppRunner, str]:
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    return runner, f"http://127.0.0.1:{port}"
 
 
 async def raw_server(answer: bytes | None) -> tuple[asyncio.Server, str]:
@@ -184,11 +171,8 @@ async def test_a_refused_connection_leaves_the_token_nowhere(token: str, all_log
 async def test_a_server_echoing_the_token_in_any_shape_is_redacted(
     token: str, status: int, all_logs: None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    runner, url = await serve(echo(token, status))
-    try:
+    async with serving(echo(token, status)) as url:
         caught = await provoke(url, token)
-    finally:
-        await runner.cleanup()
     assert any("bad token" in str(exc) for exc in caught)  # the server's words are kept
     texts = [t for exc in caught for t in texts_reachable_from(exc)]
     texts += [str(getattr(exc, "body", "")) for exc in caught]
@@ -205,13 +189,12 @@ async def test_a_malformed_token_answer_shows_neither_token_nor_extra_fields(
         data = {"token": fresh, "access_token": extra, "expires_at": "not a time", "credits": []}
         return web.json_response({"code": 0, "data": data})
 
-    runner, url = await serve(handler)
-    try:
-        async with NemoClient(base_url=url, retry=FAST_RETRY, journal_path=False) as nemo:
-            with pytest.raises(NemoError) as info:
-                await nemo.credits.balance()
-    finally:
-        await runner.cleanup()
+    async with (
+        serving(handler) as url,
+        NemoClient(base_url=url, retry=FAST_RETRY, journal_path=False) as nemo,
+    ):
+        with pytest.raises(NemoError) as info:
+            await nemo.credits.balance()
     texts = texts_reachable_from(info.value) + [r.getMessage() for r in caplog.records]
     assert_nothing_holds(fresh, texts)
     assert_nothing_holds(extra, texts)
@@ -246,25 +229,22 @@ async def test_malformed_answers_echoing_the_token_leave_it_nowhere(
         }  # fmt: skip
         return web.json_response({"code": 0, "success": True, "data": wrong, **wrong})
 
-    runner, url = await serve(handler)
     caught: list[BaseException] = []
-    try:
-        async with NemoClient(
-            base_url=url, token=token, retry=FAST_RETRY, journal_path=False
-        ) as nemo:
-            calls: list[Callable[[], Awaitable[Any]]] = [
-                nemo.credits.balance,
-                nemo.sessions.create,
-                lambda: nemo.state.get("ses_1"),
-                lambda: nemo.renders.get("render_1"),
-                lambda: nemo.uploads.upload("ses_1", [("a.png", PNG)]),
-            ]
-            for call in calls:
-                with pytest.raises(NemoError) as info:
-                    await call()
-                caught.append(info.value)
-    finally:
-        await runner.cleanup()
+    async with (
+        serving(handler) as url,
+        NemoClient(base_url=url, token=token, retry=FAST_RETRY, journal_path=False) as nemo,
+    ):
+        calls: list[Callable[[], Awaitable[Any]]] = [
+            nemo.credits.balance,
+            nemo.sessions.create,
+            lambda: nemo.state.get("ses_1"),
+            lambda: nemo.renders.get("render_1"),
+            lambda: nemo.uploads.upload("ses_1", [("a.png", PNG)]),
+        ]
+        for call in calls:
+            with pytest.raises(NemoError) as info:
+                await call()
+            caught.append(info.value)
     texts = [t for exc in caught for t in texts_reachable_from(exc)]
     texts += [r.getMessage() for r in caplog.records]
     assert_nothing_holds(token, texts)

@@ -83,7 +83,7 @@ def test_an_interrupted_call_gets_its_cleanup_up_to_the_grace(
     async def slow_to_cancel() -> None:
         started.set()
         try:
-            await asyncio.sleep(60)
+            await asyncio.Event().wait()  # parked until the Ctrl-C cancels it
         finally:
             await asyncio.sleep(cleanup)  # e.g. a partial file removed, a journal entry kept
             cleaned.set()
