@@ -13,7 +13,7 @@ import concurrent.futures
 import os
 import threading
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from .. import errors
 
@@ -61,15 +61,16 @@ class LoopThread:
         interruption is raised on.
         """
         self._check_thread()
-        finished = threading.Event()
-        future: concurrent.futures.Future[T] | None = None
+        call = _Call(factory)
+        submitted = False
         try:
             with self._lock:  # an interrupt can land here too: the try covers it
                 if self._closed:
                     raise errors.ClientClosedError("the sync client is closed")
                 assert self._loop is not None
-                future = asyncio.run_coroutine_threadsafe(_call(factory, finished), self._loop)
-            return future.result()
+                submitted = True
+                self._loop.call_soon_threadsafe(call.start)
+            return call.future.result()
         except concurrent.futures.CancelledError:
             if self._closed:
                 raise errors.ClientClosedError(
@@ -77,12 +78,22 @@ class LoopThread:
                 ) from None
             raise
         except BaseException:
-            if future is not None and not future.done():  # interrupted: the call still runs
-                # Wait for the task's own cleanup (a partial file removed, the journal
-                # kept), not just for the future's cancelled mark.
-                future.cancel()
-                finished.wait(self.cancel_grace)
+            # Interrupted (Ctrl-C, a Celery time limit), possibly before the submission
+            # returned: the future exists before it, so the call is never lost unwatched.
+            if submitted and call.future.cancel():
+                self._settle(call)
             raise
+
+    def _settle(self, call: _Call[T]) -> None:
+        """Give a cancelled call ``cancel_grace`` seconds to run its own cleanup."""
+        assert self._loop is not None
+        try:
+            # Loop callbacks run in order: if ``start`` was queued, it has run (and
+            # started the task, or seen the cancel) before ``call.probe`` runs.
+            self._loop.call_soon_threadsafe(call.probe)
+        except RuntimeError:  # the loop is gone: nothing of the call can still run
+            return
+        call.finished.wait(self.cancel_grace)
 
     def close(self, final: Callable[[], Awaitable[None]] | None = None) -> None:
         """Cancel the calls still running, await ``final()`` on the loop, stop the thread.
@@ -141,8 +152,46 @@ class LoopThread:
                 self._final_error = exc
 
 
-async def _call(factory: Callable[[], Awaitable[T]], finished: threading.Event) -> T:
-    try:
-        return await factory()
-    finally:
-        finished.set()
+class _Call(Generic[T]):
+    """One blocking call: the caller's future, made before the loop ever sees the call."""
+
+    def __init__(self, factory: Callable[[], Awaitable[T]]) -> None:
+        self.factory = factory
+        self.future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self.finished = threading.Event()  # the task's cleanup ended, or it never began
+        self._task: asyncio.Task[T] | None = None
+
+    def start(self) -> None:
+        """On the loop: start the task, unless the caller cancelled first."""
+        if self.future.cancelled():
+            self.finished.set()
+            return
+        task = asyncio.get_running_loop().create_task(self._run())
+        self._task = task
+        task.add_done_callback(self._copy_outcome)
+        loop = task.get_loop()
+        self.future.add_done_callback(
+            lambda f: loop.call_soon_threadsafe(task.cancel) if f.cancelled() else None
+        )
+
+    def probe(self) -> None:
+        """On the loop, after ``start`` if it was queued: a call that never began is over."""
+        if self._task is None:
+            self.finished.set()
+
+    async def _run(self) -> T:
+        try:
+            return await self.factory()
+        finally:
+            self.finished.set()
+
+    def _copy_outcome(self, task: asyncio.Task[T]) -> None:
+        try:
+            if task.cancelled():
+                self.future.cancel()
+            elif (exc := task.exception()) is not None:
+                self.future.set_exception(exc)
+            else:
+                self.future.set_result(task.result())
+        except concurrent.futures.InvalidStateError:  # the caller cancelled it already
+            pass

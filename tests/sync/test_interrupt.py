@@ -7,6 +7,7 @@ import signal
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,4 +99,75 @@ def test_an_interrupted_call_gets_its_cleanup_up_to_the_grace(
     finally:
         started.set()
         presser.join()
+        portal.close()
+
+
+def test_an_interrupt_during_the_submission_still_cancels_and_waits_for_the_call() -> None:
+    """The Ctrl-C can land after the loop took the call but before the submission returned.
+
+    (It did, in CI: the call went on running, unwatched, and its cleanup was not awaited.)
+    """
+    portal = LoopThread(cancel_grace=10.0)
+    loop = portal._loop
+    assert loop is not None
+    started, cleaned = threading.Event(), threading.Event()
+
+    async def slow_to_cancel() -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await asyncio.sleep(0.2)
+            cleaned.set()
+
+    real_submit = loop.call_soon_threadsafe
+    calls = 0
+
+    def submit_then_interrupted(callback: Any, *args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        handle = real_submit(callback, *args)
+        if calls == 1:  # the call itself, not the cancel that follows
+            assert started.wait(5)
+            raise KeyboardInterrupt
+        return handle
+
+    loop.call_soon_threadsafe = submit_then_interrupted  # type: ignore[method-assign]
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            portal.run(slow_to_cancel)
+        assert cleaned.is_set()  # cancelled, and its cleanup awaited
+    finally:
+        loop.call_soon_threadsafe = real_submit  # type: ignore[method-assign]
+        portal.close()
+
+
+def test_an_interrupt_before_the_loop_took_the_call_does_not_wait_the_grace() -> None:
+    portal = LoopThread(cancel_grace=30.0)
+    loop = portal._loop
+    assert loop is not None
+    ran = threading.Event()
+
+    async def never() -> None:
+        ran.set()
+
+    real_submit = loop.call_soon_threadsafe
+    calls = 0
+
+    def interrupted_before_queueing(callback: Any, *args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise KeyboardInterrupt
+        return real_submit(callback, *args)
+
+    loop.call_soon_threadsafe = interrupted_before_queueing  # type: ignore[method-assign]
+    began = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            portal.run(never)
+        assert time.monotonic() - began < 5  # not the 30 s grace
+        assert not ran.is_set()
+    finally:
+        loop.call_soon_threadsafe = real_submit  # type: ignore[method-assign]
         portal.close()
