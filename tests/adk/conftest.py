@@ -67,5 +67,8 @@ async def adk(adk_url: str) -> AsyncIterator[Rig]:
             timeouts=Timeouts(connect=5.0, read=READ_IDLE, total=30.0),
         ) as nemo,
     ):
-        session = await nemo.sessions.create(language="en")
+        # The short read-idle limit is for the chat turns; a loaded CI box can take longer
+        # than it to answer the set-up call.
+        setup = nemo.with_options(timeout=Timeouts(connect=5.0, read=30.0, total=60.0))
+        session = await setup.sessions.create(language="en")
         yield Rig(nemo, proxy, emu, session.id)
