@@ -67,7 +67,7 @@ _EXPORTS: dict[str, str] = {  # public name -> the module that defines it
     "ToolCall": ".events",
     "ToolResult": ".events",
     "UnknownEvent": ".events",
-    "ChatReply": ".models.chat",
+    "ChatReply": "._chat_reply",
     "Credits": ".models.credits",
     "Draft": ".models.draft",
     "Segment": ".models.draft",
@@ -100,6 +100,7 @@ _EXPORTS: dict[str, str] = {  # public name -> the module that defines it
 }
 
 if TYPE_CHECKING:
+    from ._chat_reply import ChatReply as ChatReply
     from ._response_info import ResponseInfo as ResponseInfo
     from ._response_info import response_info as response_info
     from .client import NemoClient as NemoClient
@@ -151,7 +152,6 @@ if TYPE_CHECKING:
     from .events import ToolCall as ToolCall
     from .events import ToolResult as ToolResult
     from .events import UnknownEvent as UnknownEvent
-    from .models.chat import ChatReply as ChatReply
     from .models.credits import Credits as Credits
     from .models.draft import Draft as Draft
     from .models.draft import Segment as Segment

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from . import errors
+from ._chat_reply import ChatReply
 from ._chat_text import ReplyBuilder
 from ._logging import logger
 from .config import ChatSettings
-from .models.chat import ChatReply
 from .models.draft import Draft
 from .resources.state import StateResource
 from .timeline import diff_drafts
@@ -56,16 +56,7 @@ async def recover(
             continue
         diff = diff_drafts(before, draft)
         if diff.changed:
-            return ChatReply(
-                session_id=session_id,
-                text=received.text(),
-                events=received.events,
-                tool_calls=received.tool_calls,
-                tool_results=received.tool_results,
-                draft_changed=True,
-                summary=diff.summary(),
-                interrupted=True,
-            )
+            return received.reply(session_id, diff, interrupted=True)
     raise errors.StreamInterrupted(
         f"the chat stream ended early ({reason}) and the draft did not change in "
         f"{settings.unchanged_reads} reads over {waited:g} s; the message was not re-sent",

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .models.chat import ChatReply
+    from ._chat_reply import ChatReply
 
 from ._secrets import redact
 

@@ -30,17 +30,18 @@ import attrs
 
 from . import _arguments, _download, errors
 from ._export_options import ExportFormat, ExportQuality
+from ._handlers import merge_handlers, report_progress
 from ._logging import logger
 from ._scopes import export_refusal
 from ._spend import watch_spend
-from .progress import Phase, Progress, ProgressCallback, report
+from .progress import Phase, Progress, ProgressCallback
 
 # The models are imported for type checking only: this module is bound on NemoClient,
 # and ``from nemo_sdk import NemoClient`` defines no pydantic model (see client.py).
 if TYPE_CHECKING:
+    from ._chat_reply import ChatReply
+    from ._handlers import EventHandler
     from .client import NemoClient
-    from .events import EventHandler
-    from .models.chat import ChatReply
     from .models.draft import Draft
     from .models.render import RenderJob
     from .models.session import Session
@@ -192,10 +193,6 @@ def generation_message(prompt: str, aspect: str | None = None) -> str:
     return f"{text}, aspect ratio {aspect}" if aspect else text
 
 
-def _handlers(handler: EventHandler | None, handlers: Sequence[EventHandler]) -> list[EventHandler]:
-    return [*([handler] if handler is not None else []), *handlers]
-
-
 # ---------------------------------------------------------------- steps
 
 
@@ -224,7 +221,7 @@ class _Run:
             message=message,
             item=self.item,
         )
-        await report(progress, self.callback, self.handlers)
+        await report_progress(progress, self.callback, self.handlers)
 
 
 async def _session_id(nemo: NemoClient, session: Session | str | None, language: str) -> str:
@@ -434,7 +431,7 @@ async def generate_and_export(
     if max_turns < 1:
         raise errors.InvalidArgument("max_turns must be at least 1")
     output = _check_output(_Output(overwrite, format, quality, poll_interval, render_timeout))
-    run = _Run(on_progress, _handlers(handler, handlers))
+    run = _Run(on_progress, merge_handlers(handler, handlers))
     named = session if isinstance(session, str) or session is None else session.id
     async with _one_run_per_out(target):
         with watch_spend(nemo) as spend:  # another run at once: its cost is not this one's
@@ -491,7 +488,7 @@ async def iterate(
     output = _check_output(
         _Output(overwrite, poll_interval=poll_interval, render_timeout=render_timeout)
     )
-    run = _Run(on_progress, _handlers(handler, handlers), session_id=session_id)
+    run = _Run(on_progress, merge_handlers(handler, handlers), session_id=session_id)
     from .models.draft import Draft
     from .timeline import format_timeline
 
@@ -524,7 +521,7 @@ async def iterate(
 
 async def _resumed_turn(nemo: NemoClient, session_id: str) -> tuple[ChatReply, Draft]:
     """The reply and draft of a resumed run: no turn of its own, the session's draft."""
-    from .models.chat import ChatReply
+    from ._chat_reply import ChatReply
     from .models.draft import Draft
 
     draft = (await nemo.state.get(session_id)).draft or Draft()
@@ -585,7 +582,7 @@ async def batch(
     if concurrency < 1:
         raise errors.InvalidArgument("concurrency must be at least 1")
     work = _batch_items(items, Path(out_dir), format, overwrite)
-    all_handlers = _handlers(handler, handlers)
+    all_handlers = merge_handlers(handler, handlers)
     output = _check_output(_Output(overwrite, format, quality, poll_interval, render_timeout))
     gate = asyncio.Semaphore(concurrency)
     shared: str | None = None

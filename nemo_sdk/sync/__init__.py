@@ -45,10 +45,10 @@ from ._wrap import Facade, blocking, child, wrapped
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from .._chat_reply import ChatReply
     from .._download import DownloadProgress
     from .._download_stream import Writable
     from ..events import ChatEvent
-    from ..models.chat import ChatReply
 
 P = ParamSpec("P")
 T = TypeVar("T")
