@@ -24,7 +24,7 @@ import contextlib
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
@@ -41,21 +41,51 @@ from .progress import Phase, Progress, ProgressCallback
 if TYPE_CHECKING:
     from ._chat_reply import ChatReply
     from ._handlers import EventHandler
-    from .client import NemoClient
     from .models.draft import Draft
     from .models.render import RenderJob
     from .models.session import Session
-    from .resources.uploads import UploadSource
+    from .resources.auth import Auth
+    from .resources.chat import Chat
+    from .resources.credits import CreditsResource
+    from .resources.renders import Renders
+    from .resources.sessions import Sessions
+    from .resources.state import StateResource
+    from .resources.uploads import Uploads, UploadSource
 
 __all__ = [
     "BatchItem",
     "BatchResult",
     "GenerateResult",
     "Iteration",
+    "WorkflowClient",
     "batch",
     "generate_and_export",
     "iterate",
 ]
+
+
+class WorkflowClient(Protocol):
+    """What the workflows use of a client: its resources. :class:`~nemo_sdk.NemoClient` is one.
+
+    The workflows are typed against this, not the client that binds them, so that the
+    two modules do not import each other.
+    """
+
+    @property
+    def auth(self) -> Auth: ...
+    @property
+    def sessions(self) -> Sessions: ...
+    @property
+    def chat(self) -> Chat: ...
+    @property
+    def state(self) -> StateResource: ...
+    @property
+    def uploads(self) -> Uploads: ...
+    @property
+    def renders(self) -> Renders: ...
+    @property
+    def credits(self) -> CreditsResource: ...
+
 
 _ASPECT = re.compile(r"^\s*(\d{1,2})\s*:\s*(\d{1,2})\s*$")
 _ASKS_TO_GENERATE = re.compile(r"\b(?:generate|create)\b|生成", re.I)
@@ -224,7 +254,7 @@ class _Run:
         await report_progress(progress, self.callback, self.handlers)
 
 
-async def _session_id(nemo: NemoClient, session: Session | str | None, language: str) -> str:
+async def _session_id(nemo: WorkflowClient, session: Session | str | None, language: str) -> str:
     if isinstance(session, str):
         return session
     if session is not None:
@@ -233,7 +263,7 @@ async def _session_id(nemo: NemoClient, session: Session | str | None, language:
 
 
 async def _chat_until_exportable(
-    nemo: NemoClient, run: _Run, message: str, max_turns: int
+    nemo: WorkflowClient, run: _Run, message: str, max_turns: int
 ) -> tuple[ChatReply, Draft]:
     """Chat until the session's draft can be exported; an agent may first ask a question."""
     assert run.session_id is not None
@@ -264,7 +294,7 @@ class _Output:
 
 
 async def _export_and_fetch(
-    nemo: NemoClient, run: _Run, draft: Draft, target: Path, output: _Output
+    nemo: WorkflowClient, run: _Run, draft: Draft, target: Path, output: _Output
 ) -> tuple[RenderJob, Path]:
     """Export ``draft``, wait for the render, download it to ``target``; report ``done``."""
     assert run.session_id is not None
@@ -277,7 +307,7 @@ async def _export_and_fetch(
 
 
 async def _wait_and_fetch(
-    nemo: NemoClient, run: _Run, job: RenderJob, target: Path, output: _Output
+    nemo: WorkflowClient, run: _Run, job: RenderJob, target: Path, output: _Output
 ) -> tuple[RenderJob, Path]:
     """Wait for ``job``, download it to ``target``; report ``done``."""
 
@@ -321,7 +351,7 @@ async def _one_run_per_out(target: Path) -> AsyncIterator[None]:
 
 
 async def _resume_or_refuse(
-    nemo: NemoClient, run: _Run, target: Path, output: _Output, session_id: str | None
+    nemo: WorkflowClient, run: _Run, target: Path, output: _Output, session_id: str | None
 ) -> tuple[RenderJob, Path] | None:
     """Finish a render an earlier run of this job left journaled for ``target``, if any.
 
@@ -356,7 +386,7 @@ async def _resume_or_refuse(
     return None
 
 
-async def _balance(nemo: NemoClient) -> int | None:
+async def _balance(nemo: WorkflowClient) -> int | None:
     try:
         return (await nemo.credits.balance()).available
     except errors.NemoError:
@@ -367,7 +397,7 @@ async def _balance(nemo: NemoClient) -> int | None:
 
 
 async def generate_and_export(
-    nemo: NemoClient,
+    nemo: WorkflowClient,
     prompt: str,
     out: str | Path = "video.mp4",
     *,
@@ -443,7 +473,7 @@ async def generate_and_export(
                 assert run.session_id is not None
                 reply, draft = await _resumed_turn(nemo, run.session_id)
             else:
-                refusal = export_refusal(nemo._transport)
+                refusal = export_refusal(nemo.auth.scopes)
                 if refusal is not None:  # the export would be refused after credits are spent
                     raise errors.ExportBlocked(refusal)
                 run.session_id = await _session_id(nemo, session, language)
@@ -462,7 +492,7 @@ async def generate_and_export(
 
 
 async def iterate(
-    nemo: NemoClient,
+    nemo: WorkflowClient,
     session_id: str,
     instruction: str,
     *,
@@ -519,7 +549,7 @@ async def iterate(
     )
 
 
-async def _resumed_turn(nemo: NemoClient, session_id: str) -> tuple[ChatReply, Draft]:
+async def _resumed_turn(nemo: WorkflowClient, session_id: str) -> tuple[ChatReply, Draft]:
     """The reply and draft of a resumed run: no turn of its own, the session's draft."""
     from ._chat_reply import ChatReply
     from .models.draft import Draft
@@ -550,7 +580,7 @@ def _batch_items(
 
 
 async def batch(
-    nemo: NemoClient,
+    nemo: WorkflowClient,
     items: Iterable[str | BatchItem],
     *,
     concurrency: int = 4,

@@ -78,6 +78,11 @@ class Auth(Facade[_auth.Auth]):
         return self._target.user_id
 
     @property
+    def scopes(self) -> tuple[str, ...] | None:
+        """The token's scopes, when the service listed them."""
+        return self._target.scopes
+
+    @property
     def client_id(self) -> str:
         """The ``X-Client-Id`` this client sends."""
         return self._target.client_id
