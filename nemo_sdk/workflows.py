@@ -46,10 +46,10 @@ if TYPE_CHECKING:
     from .models.session import Session
     from .resources.auth import Auth
     from .resources.chat import Chat
-    from .resources.credits import CreditsResource
+    from .resources.credits import Credits
     from .resources.renders import Renders
     from .resources.sessions import Sessions
-    from .resources.state import StateResource
+    from .resources.state import State
     from .resources.uploads import Uploads, UploadSource
 
 __all__ = [
@@ -78,13 +78,13 @@ class WorkflowClient(Protocol):
     @property
     def chat(self) -> Chat: ...
     @property
-    def state(self) -> StateResource: ...
+    def state(self) -> State: ...
     @property
     def uploads(self) -> Uploads: ...
     @property
     def renders(self) -> Renders: ...
     @property
-    def credits(self) -> CreditsResource: ...
+    def credits(self) -> Credits: ...
 
 
 _ASPECT = re.compile(r"^\s*(\d{1,2})\s*:\s*(\d{1,2})\s*$")
@@ -181,14 +181,16 @@ class BatchResult:
 
 def _check_prompt(prompt: object) -> str:
     if not isinstance(prompt, str) or not prompt.strip():
-        raise errors.InvalidArgument("the prompt must be a non-empty string")
+        raise errors.InvalidArgumentError("the prompt must be a non-empty string")
     return prompt.strip()
 
 
 def _check_out(out: str | Path, overwrite: bool) -> Path:
     target = Path(out)
     if target.is_dir():
-        raise errors.InvalidArgument(f"{target} is a directory; give a file path for the video")
+        raise errors.InvalidArgumentError(
+            f"{target} is a directory; give a file path for the video"
+        )
     if not target.parent.is_dir():
         raise FileNotFoundError(f"{target.parent} does not exist")
     if target.exists() and not overwrite:
@@ -209,7 +211,7 @@ def _check_aspect(aspect: str | None) -> str | None:
         return None
     match = _ASPECT.match(aspect)
     if match is None or 0 in (int(match.group(1)), int(match.group(2))):
-        raise errors.InvalidArgument(f"aspect must look like '16:9' or '9:16', not {aspect!r}")
+        raise errors.InvalidArgumentError(f"aspect must look like '16:9' or '9:16', not {aspect!r}")
     return f"{int(match.group(1))}:{int(match.group(2))}"
 
 
@@ -276,7 +278,7 @@ async def _chat_until_exportable(
             return reply, draft
         text = _GO_AHEAD
     said = (reply.text or "nothing").strip()[:300]
-    raise errors.DraftNotExportable(
+    raise errors.DraftNotExportableError(
         f"the agent made no timeline in {max_turns} turn(s) of session {run.session_id}; "
         f"it said: {said}"
     )
@@ -372,7 +374,7 @@ async def _resume_or_refuse(
         try:
             job = await nemo.renders.get(rid)
             return await _wait_and_fetch(nemo, run, job, target, output)
-        except (errors.RenderFailed, errors.NotFoundError) as exc:
+        except (errors.RenderFailedError, errors.NotFoundError) as exc:
             if any(e.render_id == rid for e in await nemo.renders.pending()):
                 raise  # still journaled: the service holds a render this run cannot place
             # Failed (or never made), and dropped from the journal: run the job afresh.
@@ -450,16 +452,16 @@ async def generate_and_export(
         max_turns: chat turns to get a timeline (an agent may ask a question first).
 
     Raises:
-        InvalidArgument, FileExistsError: bad input (nothing sent).
+        InvalidArgumentError, FileExistsError: bad input (nothing sent).
         FileExistsError: another run of this ``out`` placed the file while this
             one waited (nothing sent).
-        DraftNotExportable: the agent made no timeline in ``max_turns`` turns.
+        DraftNotExportableError: the agent made no timeline in ``max_turns`` turns.
         NemoError: any API error of the steps (see the resources).
     """
     text = generation_message(_check_prompt(prompt), _check_aspect(aspect))
     target = _check_out(out, overwrite)
     if max_turns < 1:
-        raise errors.InvalidArgument("max_turns must be at least 1")
+        raise errors.InvalidArgumentError("max_turns must be at least 1")
     output = _check_output(_Output(overwrite, format, quality, poll_interval, render_timeout))
     run = _Run(on_progress, merge_handlers(handler, handlers))
     named = session if isinstance(session, str) or session is None else session.id
@@ -475,7 +477,7 @@ async def generate_and_export(
             else:
                 refusal = export_refusal(nemo.auth.scopes)
                 if refusal is not None:  # the export would be refused after credits are spent
-                    raise errors.ExportBlocked(refusal)
+                    raise errors.ExportBlockedError(refusal)
                 run.session_id = await _session_id(nemo, session, language)
                 reply, draft = await _chat_until_exportable(nemo, run, text, max_turns)
                 job, path = await _export_and_fetch(nemo, run, draft, target, output)
@@ -568,12 +570,14 @@ def _batch_items(
     for index, raw in enumerate(items):
         item = BatchItem(prompt=raw) if isinstance(raw, str) else raw
         if not isinstance(item, BatchItem):
-            raise errors.InvalidArgument(f"item {index}: give a prompt or a BatchItem")
+            raise errors.InvalidArgumentError(f"item {index}: give a prompt or a BatchItem")
         _check_prompt(item.prompt)
         out = Path(item.out) if item.out is not None else out_dir / f"batch_{index:03d}.{format}"
         target = _check_out(out, overwrite)
         if target.resolve() in seen:
-            raise errors.InvalidArgument(f"item {index}: {target} is the output of another item")
+            raise errors.InvalidArgumentError(
+                f"item {index}: {target} is the output of another item"
+            )
         seen.add(target.resolve())
         checked.append((item, target))
     return checked
@@ -610,7 +614,7 @@ async def batch(
     the item's ``FileExistsError``).
     """
     if concurrency < 1:
-        raise errors.InvalidArgument("concurrency must be at least 1")
+        raise errors.InvalidArgumentError("concurrency must be at least 1")
     work = _batch_items(items, Path(out_dir), format, overwrite)
     all_handlers = merge_handlers(handler, handlers)
     output = _check_output(_Output(overwrite, format, quality, poll_interval, render_timeout))

@@ -72,7 +72,7 @@ async def download_to_stream(
     if not job.done:
         job = await renders.wait(render_id)
     if not job.succeeded:
-        raise errors.RenderFailed(
+        raise errors.RenderFailedError(
             f"render {render_id} {job.status}: {job.error or 'no file'}",
             render_id=render_id,
             error=job.error,
