@@ -12,7 +12,7 @@ the documented ``GET .../lambda/<id>`` and the duplicate-id refusal.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import _download, errors
 from .._download_stream import Writable, download_to
@@ -20,7 +20,31 @@ from .._logging import logger
 from ..models.render import RenderJob
 
 if TYPE_CHECKING:
-    from .renders import Renders
+    from .._transport import Transport
+
+
+class Unresolved(Exception):
+    """A submit's answer was lost and the look-up of its id failed too."""
+
+    def __init__(self, error: errors.NemoError, lookup: errors.NemoError) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.lookup = lookup
+
+
+class Renders(Protocol):
+    """What these steps use of ``nemo.renders`` (typed so, that the two modules do not
+    import each other): its calls and its journal steps."""
+
+    _transport: Transport
+
+    async def get(self, render_id: str) -> RenderJob: ...
+    async def wait(self, render_id: str) -> RenderJob: ...
+    async def _submit(self, body: dict[str, Any], render_id: str) -> RenderJob: ...
+    async def _unconfirmed(self, render_id: str, unresolved: Unresolved) -> errors.NemoError: ...
+    async def _record(self, render_id: str, session_id: str, path: str | None = None) -> None: ...
+    async def _update(self, render_id: str, **fields: str | None) -> None: ...
+    async def _forget(self, render_id: str) -> None: ...
 
 
 async def _lookup(renders: Renders, render_id: str) -> RenderJob | None:
@@ -38,8 +62,6 @@ async def export(
     target: str | None = None,
 ) -> RenderJob:
     """The render called ``render_id``: the existing one, else one started now."""
-    from .renders import _Unresolved
-
     existing = await _lookup(renders, render_id)
     if existing is not None:
         logger.info("export %s: a render with this id exists; returning it", render_id)
@@ -47,7 +69,7 @@ async def export(
     await renders._record(render_id, session_id, target)
     try:
         job = await renders._submit(body(render_id), render_id)
-    except _Unresolved as unresolved:
+    except Unresolved as unresolved:
         raise await renders._unconfirmed(render_id, unresolved) from unresolved.error.__cause__
     except errors.NemoError:
         # Refused: a duplicate id (a concurrent or earlier submit of the same job)

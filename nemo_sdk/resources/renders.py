@@ -28,6 +28,7 @@ from ..models.draft import Draft
 from ..models.render import PendingRender, RenderJob
 from . import _chosen
 from ._base import Resource
+from ._chosen import Unresolved
 from .state import State
 
 RenderProgress = Callable[[RenderJob], Any]
@@ -52,15 +53,6 @@ _UNCONFIRMED = "unconfirmed"
 _NEVER_ACKNOWLEDGED = ("submitting", _UNCONFIRMED)
 # Journal status of a render whose whole file is on disk and being put at its path.
 _PLACING = "placing"
-
-
-class _Unresolved(Exception):
-    """A submit's answer was lost and the look-up of its id failed too."""
-
-    def __init__(self, error: errors.NemoError, lookup: errors.NemoError) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.lookup = lookup
 
 
 def new_render_id() -> str:
@@ -148,7 +140,7 @@ class Renders(Resource):
         await self._record(render_id, sid, target)
         try:
             job = await self._submit(body(render_id), render_id)
-        except _Unresolved as unresolved:
+        except Unresolved as unresolved:
             raise await self._unconfirmed(render_id, unresolved) from unresolved.error.__cause__
         except _FINAL:
             await self._forget(render_id)
@@ -163,7 +155,7 @@ class Renders(Resource):
             await self._record(render_id, sid, target)
             try:
                 job = await self._submit(body(render_id), render_id)
-            except _Unresolved as unresolved:
+            except Unresolved as unresolved:
                 raise await self._unconfirmed(render_id, unresolved) from unresolved.error.__cause__
             except errors.NemoError:
                 await self._forget(render_id)
@@ -189,7 +181,7 @@ class Renders(Resource):
             except errors.NemoError as lookup:
                 # Neither answer says whether the render exists: a new id could start
                 # a second render, so the first stays in the journal instead.
-                raise _Unresolved(exc, lookup) from exc
+                raise Unresolved(exc, lookup) from exc
         try:
             return attach(RenderJob.from_api(doc, render_id=render_id), info)
         except errors.InvalidResponseError as exc:
@@ -199,7 +191,7 @@ class Renders(Resource):
             logger.warning("export %s accepted with an unreadable answer (%s)", render_id, exc)
             return attach(RenderJob(id=render_id, status="pending", raw=doc), info)
 
-    async def _unconfirmed(self, render_id: str, unresolved: _Unresolved) -> errors.NemoError:
+    async def _unconfirmed(self, render_id: str, unresolved: Unresolved) -> errors.NemoError:
         """Keep an export whose fate is unknown in the journal; the error to raise."""
         await self._update(render_id, status=_UNCONFIRMED)
         logger.warning(
