@@ -9,7 +9,7 @@ No message ever contains the bearer token.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from ._chat_reply import ChatReply
@@ -25,6 +25,9 @@ ACCEPTED_FORMATS: tuple[str, ...] = (
 
 MAX_UPLOAD_BYTES = 500 * 1024 * 1024
 """Largest file the upload endpoint accepts: 500 MB."""
+
+
+_APIErrorT = TypeVar("_APIErrorT", bound="APIError")
 
 
 class NemoError(Exception):
@@ -119,6 +122,15 @@ class APIError(NemoError):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, status={self.status}, code={self.code})"
+
+    def with_hint(self: _APIErrorT, hint: str) -> _APIErrorT:
+        """A copy of this error (same class, every field) whose message ends with ``hint``,
+        what the caller can do about it. Raise it ``from`` this one."""
+        copy = type(self).__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.message = redact(f"{self.message} — {hint}")
+        copy.args = (copy.message,)
+        return copy
 
 
 class InvalidResponseError(APIError):
@@ -371,6 +383,12 @@ class UnknownRenderStatusError(InvalidResponseError):
         super().__init__(message, **kwargs)
         self.render_id = render_id
         self.status_value = redact(status_value)
+
+
+def file_exists(target: object, why: str = "") -> FileExistsError:
+    """The refusal of a file already at ``target`` when ``overwrite`` is false, said one way
+    by every call that writes one (``why``: how it came to be there, when that is news)."""
+    return FileExistsError(f"{target} exists{why}; pass overwrite=True to replace it")
 
 
 class ChatTurnError(NemoError):

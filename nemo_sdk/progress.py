@@ -8,8 +8,8 @@ the one place that calls it.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
-from typing import Literal, ParamSpec, TypeAlias
+from collections.abc import Callable
+from typing import Any, Literal, ParamSpec, TypeAlias
 
 import attrs
 
@@ -44,8 +44,9 @@ class Progress:
     item: int | None = None
 
 
-OnProgress: TypeAlias = Callable[P, "Awaitable[None] | None"]
-"""A plain function or a coroutine function taking ``P``: ``OnProgress[[Progress]]``..."""
+OnProgress: TypeAlias = Callable[P, Any]
+"""A plain function or a coroutine function taking ``P`` (``OnProgress[[Progress]]``...);
+what it returns is awaited when it is awaitable, else ignored."""
 
 ProgressCallback: TypeAlias = OnProgress[[Progress]]
 """A plain function or a coroutine function taking a :class:`Progress`."""

@@ -194,7 +194,7 @@ def _check_out(out: str | Path, overwrite: bool) -> Path:
     if not target.parent.is_dir():
         raise FileNotFoundError(f"{target.parent} does not exist")
     if target.exists() and not overwrite:
-        raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+        raise errors.file_exists(target)
     _download.check_name_fits(target)  # before credits are spent, not at the download
     return target
 
@@ -334,10 +334,6 @@ async def _wait_and_fetch(
     return job, path
 
 
-def _exists(path: Path) -> bool:
-    return path.exists()
-
-
 @contextlib.asynccontextmanager
 async def _one_run_per_out(target: Path) -> AsyncIterator[None]:
     """Hold the OS lock of ``target``'s job (``.<name>.job.lock``) across processes.
@@ -380,10 +376,10 @@ async def _resume_or_refuse(
             # Failed (or never made), and dropped from the journal: run the job afresh.
             logger.info("journaled render %s for %s gone (%s); running the job", rid, target, exc)
             run.render_id = None
-    if _exists(target) and not output.overwrite:
-        raise FileExistsError(
-            f"{target} exists: another run of this job placed it while this one waited "
-            "for the job's lock; pass overwrite=True to replace it"
+    # One stat of a local path, once per run: a hop to a thread would cost more than it.
+    if target.exists() and not output.overwrite:  # noqa: ASYNC240
+        raise errors.file_exists(
+            target, ": another run of this job placed it while this one waited for the job's lock"
         )
     return None
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .._transport import Transport
 
 
-class Unresolved(Exception):
+class _Unresolved(Exception):
     """A submit's answer was lost and the look-up of its id failed too."""
 
     def __init__(self, error: errors.NemoError, lookup: errors.NemoError) -> None:
@@ -41,7 +41,7 @@ class Renders(Protocol):
     async def get(self, render_id: str) -> RenderJob: ...
     async def wait(self, render_id: str) -> RenderJob: ...
     async def _submit(self, body: dict[str, Any], render_id: str) -> RenderJob: ...
-    async def _unconfirmed(self, render_id: str, unresolved: Unresolved) -> errors.NemoError: ...
+    async def _unconfirmed(self, render_id: str, unresolved: _Unresolved) -> errors.NemoError: ...
     async def _record(self, render_id: str, session_id: str, path: str | None = None) -> None: ...
     async def _update(self, render_id: str, **fields: str | None) -> None: ...
     async def _forget(self, render_id: str) -> None: ...
@@ -69,7 +69,7 @@ async def export(
     await renders._record(render_id, session_id, target)
     try:
         job = await renders._submit(body(render_id), render_id)
-    except Unresolved as unresolved:
+    except _Unresolved as unresolved:
         raise await renders._unconfirmed(render_id, unresolved) from unresolved.error.__cause__
     except errors.NemoError:
         # Refused: a duplicate id (a concurrent or earlier submit of the same job)

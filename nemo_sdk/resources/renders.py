@@ -9,10 +9,9 @@ cancelled; ``pending()`` lists what is left.
 
 from __future__ import annotations
 
-import inspect
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast, overload
 
@@ -26,12 +25,13 @@ from .._response_info import attach
 from .._transport import Transport, check_id
 from ..models.draft import Draft
 from ..models.render import PendingRender, RenderJob
+from ..progress import OnProgress, call_back
 from . import _chosen
 from ._base import Resource
-from ._chosen import Unresolved
+from ._chosen import _Unresolved
 from .state import State
 
-RenderProgress = Callable[[RenderJob], Any]
+RenderProgress = OnProgress[[RenderJob]]
 """``on_progress(job)`` whenever the status or progress changed; may be sync or async."""
 
 _EXPORT_PATH = "/api/render/proxy/lambda"
@@ -58,21 +58,6 @@ _PLACING = "placing"
 def new_render_id() -> str:
     """A fresh ``render_<unique>`` id (API.md: the client names the render)."""
     return f"render_{uuid.uuid4().hex}"
-
-
-def _exists(path: Path) -> bool:
-    return path.exists()
-
-
-def _is_dir(path: Path) -> bool:
-    return path.is_dir()
-
-
-async def _call(callback: RenderProgress | None, job: RenderJob) -> None:
-    if callback is not None:
-        result = callback(job)
-        if inspect.isawaitable(result):
-            await result
 
 
 class Renders(Resource):
@@ -140,7 +125,7 @@ class Renders(Resource):
         await self._record(render_id, sid, target)
         try:
             job = await self._submit(body(render_id), render_id)
-        except Unresolved as unresolved:
+        except _Unresolved as unresolved:
             raise await self._unconfirmed(render_id, unresolved) from unresolved.error.__cause__
         except _FINAL:
             await self._forget(render_id)
@@ -155,7 +140,7 @@ class Renders(Resource):
             await self._record(render_id, sid, target)
             try:
                 job = await self._submit(body(render_id), render_id)
-            except Unresolved as unresolved:
+            except _Unresolved as unresolved:
                 raise await self._unconfirmed(render_id, unresolved) from unresolved.error.__cause__
             except errors.NemoError:
                 await self._forget(render_id)
@@ -181,7 +166,7 @@ class Renders(Resource):
             except errors.NemoError as lookup:
                 # Neither answer says whether the render exists: a new id could start
                 # a second render, so the first stays in the journal instead.
-                raise Unresolved(exc, lookup) from exc
+                raise _Unresolved(exc, lookup) from exc
         try:
             return attach(RenderJob.from_api(doc, render_id=render_id), info)
         except errors.InvalidResponseError as exc:
@@ -191,7 +176,7 @@ class Renders(Resource):
             logger.warning("export %s accepted with an unreadable answer (%s)", render_id, exc)
             return attach(RenderJob(id=render_id, status="pending", raw=doc), info)
 
-    async def _unconfirmed(self, render_id: str, unresolved: Unresolved) -> errors.NemoError:
+    async def _unconfirmed(self, render_id: str, unresolved: _Unresolved) -> errors.NemoError:
         """Keep an export whose fate is unknown in the journal; the error to raise."""
         await self._update(render_id, status=_UNCONFIRMED)
         logger.warning(
@@ -266,12 +251,14 @@ class Renders(Resource):
                 if schedule is not None:
                     schedule.polled(time.monotonic() - started, None)
             else:
-                await _call(on_poll, job)
+                if on_poll is not None:
+                    await call_back(on_poll, job)
                 if schedule is not None:
                     schedule.polled(time.monotonic() - started, job.progress)
                 if (job.status, job.progress) != seen:
                     seen = (job.status, job.progress)
-                    await _call(on_progress, job)
+                    if on_progress is not None:
+                        await call_back(on_progress, job)
                 if job.status != last_status:
                     last_status = job.status
                     await self._update(rid, status=job.status, output_url=job.output_url)
@@ -387,11 +374,11 @@ class Renders(Resource):
         if is_writable(path):
             return await _chosen.download_to_stream(self, rid, cast(Writable, path), on_progress)
         target = check_target(cast("str | Path", path), rid)
-        directory = target if _is_dir(target) else None
-        if directory is None and _exists(target) and not overwrite:
+        directory = target if target.is_dir() else None
+        if directory is None and target.exists() and not overwrite:
             if await self._placed_before(rid, target):
                 return target
-            raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+            raise errors.file_exists(target)
         try:
             job = await self.get(rid)
         except errors.NotFoundError:
@@ -417,10 +404,10 @@ class Renders(Resource):
             target = await _download.resolve_target(
                 self._transport, sources, directory, url=url, default_name=f"{rid}.mp4", key=rid
             )
-            if _exists(target) and not overwrite:
+            if target.exists() and not overwrite:
                 if await self._placed_before(rid, target):
                     return target
-                raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+                raise errors.file_exists(target)
         await self._update(rid, path=str(target))
 
         async def placing() -> None:
@@ -499,6 +486,6 @@ def check_target(path: str | Path, key: str | None = None) -> Path:
     if isinstance(path, str) and not path.strip():
         raise errors.InvalidArgumentError("the download path is empty; give a file or a directory")
     target = Path(path)
-    if not _is_dir(target):
+    if not target.is_dir():
         _download.check_name_fits(target, key)
     return target
