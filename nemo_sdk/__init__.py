@@ -4,17 +4,17 @@ Every public name is imported on first use (PEP 562), not by ``import nemo_sdk``
 a program pays for the client, pydantic's model machinery and aiohttp's client only
 when it touches them, and ``import nemo_sdk`` stays cheap.
 
-To add a public name: one line in ``_EXPORTS`` (name -> the module that defines it)
-and the same name in the ``TYPE_CHECKING`` block (``from .module import Name as Name``),
-which is what mypy, pyright and IDEs read. ``tests/unit/test_public_names.py`` checks
-that the two agree and that every name imports.
+To add a public name: one line in ``_EXPORTS`` (name -> the module that defines it),
+then ``python scripts/lazy_exports.py`` writes the ``TYPE_CHECKING`` imports from it
+(what mypy, pyright and IDEs read). ``tests/unit/test_public_names.py`` checks that the
+two agree and that every name imports.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._lazy import attach
 from ._version import __version__
 
 _EXPORTS: dict[str, str] = {  # public name -> the module that defines it
@@ -33,30 +33,30 @@ _EXPORTS: dict[str, str] = {  # public name -> the module that defines it
     "ClientClosedError": ".errors",
     "ConfigurationError": ".errors",
     "DownloadError": ".errors",
-    "DraftNotExportable": ".errors",
+    "DraftNotExportableError": ".errors",
     "EventLoopMismatchError": ".errors",
     "EventParseError": ".errors",
-    "EventTooLarge": ".errors",
-    "ExportBlocked": ".errors",
-    "FileTooLarge": ".errors",
+    "EventTooLargeError": ".errors",
+    "ExportBlockedError": ".errors",
+    "FileTooLargeError": ".errors",
     "HandlerError": ".errors",
     "InsufficientCreditsError": ".errors",
-    "InvalidArgument": ".errors",
-    "InvalidDraft": ".errors",
+    "InvalidArgumentError": ".errors",
+    "InvalidDraftError": ".errors",
     "InvalidResponseError": ".errors",
     "MissingClientIdError": ".errors",
     "NemoError": ".errors",
     "NotFoundError": ".errors",
     "RateLimitError": ".errors",
-    "RenderFailed": ".errors",
-    "RenderTimeout": ".errors",
+    "RenderFailedError": ".errors",
+    "RenderTimeoutError": ".errors",
     "ServerError": ".errors",
     "SessionNotFoundError": ".errors",
     "StreamError": ".errors",
-    "StreamInterrupted": ".errors",
-    "UnknownRenderStatus": ".errors",
-    "UnsafeFilename": ".errors",
-    "UnsupportedFileType": ".errors",
+    "StreamInterruptedError": ".errors",
+    "UnknownRenderStatusError": ".errors",
+    "UnsafeFilenameError": ".errors",
+    "UnsupportedFileTypeError": ".errors",
     "ActionsEvent": ".events",
     "ChatEvent": ".events",
     "ErrorEvent": ".events",
@@ -67,7 +67,7 @@ _EXPORTS: dict[str, str] = {  # public name -> the module that defines it
     "ToolCall": ".events",
     "ToolResult": ".events",
     "UnknownEvent": ".events",
-    "ChatReply": ".models.chat",
+    "ChatReply": "._chat_reply",
     "Credits": ".models.credits",
     "Draft": ".models.draft",
     "Segment": ".models.draft",
@@ -97,9 +97,23 @@ _EXPORTS: dict[str, str] = {  # public name -> the module that defines it
     "BatchResult": ".workflows",
     "GenerateResult": ".workflows",
     "Iteration": ".workflows",
+    # Deprecated aliases (the same classes as their ``...Error`` names): see errors.py.
+    "DraftNotExportable": ".errors",
+    "EventTooLarge": ".errors",
+    "ExportBlocked": ".errors",
+    "FileTooLarge": ".errors",
+    "InvalidArgument": ".errors",
+    "InvalidDraft": ".errors",
+    "RenderFailed": ".errors",
+    "RenderTimeout": ".errors",
+    "StreamInterrupted": ".errors",
+    "UnknownRenderStatus": ".errors",
+    "UnsafeFilename": ".errors",
+    "UnsupportedFileType": ".errors",
 }
 
 if TYPE_CHECKING:
+    from ._chat_reply import ChatReply as ChatReply
     from ._response_info import ResponseInfo as ResponseInfo
     from ._response_info import response_info as response_info
     from .client import NemoClient as NemoClient
@@ -118,29 +132,41 @@ if TYPE_CHECKING:
     from .errors import ConfigurationError as ConfigurationError
     from .errors import DownloadError as DownloadError
     from .errors import DraftNotExportable as DraftNotExportable
+    from .errors import DraftNotExportableError as DraftNotExportableError
     from .errors import EventLoopMismatchError as EventLoopMismatchError
     from .errors import EventParseError as EventParseError
     from .errors import EventTooLarge as EventTooLarge
+    from .errors import EventTooLargeError as EventTooLargeError
     from .errors import ExportBlocked as ExportBlocked
+    from .errors import ExportBlockedError as ExportBlockedError
     from .errors import FileTooLarge as FileTooLarge
+    from .errors import FileTooLargeError as FileTooLargeError
     from .errors import HandlerError as HandlerError
     from .errors import InsufficientCreditsError as InsufficientCreditsError
     from .errors import InvalidArgument as InvalidArgument
+    from .errors import InvalidArgumentError as InvalidArgumentError
     from .errors import InvalidDraft as InvalidDraft
+    from .errors import InvalidDraftError as InvalidDraftError
     from .errors import InvalidResponseError as InvalidResponseError
     from .errors import MissingClientIdError as MissingClientIdError
     from .errors import NemoError as NemoError
     from .errors import NotFoundError as NotFoundError
     from .errors import RateLimitError as RateLimitError
     from .errors import RenderFailed as RenderFailed
+    from .errors import RenderFailedError as RenderFailedError
     from .errors import RenderTimeout as RenderTimeout
+    from .errors import RenderTimeoutError as RenderTimeoutError
     from .errors import ServerError as ServerError
     from .errors import SessionNotFoundError as SessionNotFoundError
     from .errors import StreamError as StreamError
     from .errors import StreamInterrupted as StreamInterrupted
+    from .errors import StreamInterruptedError as StreamInterruptedError
     from .errors import UnknownRenderStatus as UnknownRenderStatus
+    from .errors import UnknownRenderStatusError as UnknownRenderStatusError
     from .errors import UnsafeFilename as UnsafeFilename
+    from .errors import UnsafeFilenameError as UnsafeFilenameError
     from .errors import UnsupportedFileType as UnsupportedFileType
+    from .errors import UnsupportedFileTypeError as UnsupportedFileTypeError
     from .events import ActionsEvent as ActionsEvent
     from .events import ChatEvent as ChatEvent
     from .events import ErrorEvent as ErrorEvent
@@ -151,7 +177,6 @@ if TYPE_CHECKING:
     from .events import ToolCall as ToolCall
     from .events import ToolResult as ToolResult
     from .events import UnknownEvent as UnknownEvent
-    from .models.chat import ChatReply as ChatReply
     from .models.credits import Credits as Credits
     from .models.draft import Draft as Draft
     from .models.draft import Segment as Segment
@@ -182,24 +207,4 @@ if TYPE_CHECKING:
 
 __all__ = ["__version__", *_EXPORTS]
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is not None:
-        value = getattr(importlib.import_module(module, __name__), name)
-    elif not name.startswith("_"):
-        # A submodule (``nemo_sdk.workflows``...) used to arrive with ``import nemo_sdk``.
-        try:
-            value = importlib.import_module(f".{name}", __name__)
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = attach(__name__, _EXPORTS, submodules=True)

@@ -1,4 +1,4 @@
-"""Checks of caller-supplied numbers and names, each raising ``InvalidArgument`` before a request.
+"""Checks of caller-supplied numbers and names: ``InvalidArgumentError`` before a request.
 
 A NaN slips through every comparison (``nan <= 0`` is false) and goes out as
 the invalid JSON token ``NaN``; a bool is an ``int`` to Python. So numbers are
@@ -18,10 +18,10 @@ from ._export_options import check_output
 
 def _real(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise errors.InvalidArgument(f"{name} must be a number, not {type(value).__name__}")
+        raise errors.InvalidArgumentError(f"{name} must be a number, not {type(value).__name__}")
     number = float(value)
     if not math.isfinite(number):
-        raise errors.InvalidArgument(f"{name} must be a finite number, not {value!r}")
+        raise errors.InvalidArgumentError(f"{name} must be a finite number, not {value!r}")
     return number
 
 
@@ -29,7 +29,7 @@ def positive_number(name: str, value: object) -> float:
     """``value`` as a float if it is a finite number above zero."""
     number = _real(name, value)
     if number <= 0:
-        raise errors.InvalidArgument(f"{name} must be above zero, not {value!r}")
+        raise errors.InvalidArgumentError(f"{name} must be above zero, not {value!r}")
     return number
 
 
@@ -37,23 +37,23 @@ def non_negative_number(name: str, value: object) -> float:
     """``value`` as a float if it is a finite number, zero or more."""
     number = _real(name, value)
     if number < 0:
-        raise errors.InvalidArgument(f"{name} must not be negative, not {value!r}")
+        raise errors.InvalidArgumentError(f"{name} must not be negative, not {value!r}")
     return number
 
 
 def positive_int(name: str, value: object) -> int:
     """``value`` as an int if it is a whole number above zero (``1920``, not ``"1920"``)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise errors.InvalidArgument(f"{name} must be a whole number, not {value!r}")
+        raise errors.InvalidArgumentError(f"{name} must be a whole number, not {value!r}")
     if int(value) <= 0:
-        raise errors.InvalidArgument(f"{name} must be above zero, not {value!r}")
+        raise errors.InvalidArgumentError(f"{name} must be above zero, not {value!r}")
     return int(value)
 
 
 def text(name: str, value: object) -> str:
     """``value`` if it is a non-empty string."""
     if not isinstance(value, str) or not value.strip():
-        raise errors.InvalidArgument(f"{name} must be a non-empty string, not {value!r}")
+        raise errors.InvalidArgumentError(f"{name} must be a non-empty string, not {value!r}")
     return value
 
 

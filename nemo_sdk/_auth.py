@@ -215,15 +215,7 @@ def explain_token_limit(exc: errors.RateLimitError, config: ClientConfig) -> err
         )
     else:
         return exc
-    return errors.RateLimitError(
-        f"{exc.message} — {hint}",
-        retry_after=exc.retry_after,
-        limit=exc.limit,
-        status=exc.status,
-        code=exc.code,
-        request_id=exc.request_id,
-        body=exc.body,
-    )
+    return exc.with_hint(hint)
 
 
 def _duration(seconds: float) -> str:

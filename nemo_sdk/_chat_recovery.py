@@ -5,7 +5,7 @@ charge) may still land, and a second send would apply the edit twice and charge
 twice. Instead: wait ``drop_wait``, read the state, then read it every
 ``poll_interval``; a changed draft ends the turn with an ``interrupted`` reply
 that says what changed; ``unchanged_reads`` reads without a change raise
-``StreamInterrupted`` with what was received.
+``StreamInterruptedError`` with what was received.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from . import errors
+from ._chat_reply import ChatReply
 from ._chat_text import ReplyBuilder
 from ._logging import logger
 from .config import ChatSettings
-from .models.chat import ChatReply
 from .models.draft import Draft
-from .resources.state import StateResource
+from .resources.state import State
 from .timeline import diff_drafts
 
 SleepNoting = Callable[[float, float], Awaitable[float]]
@@ -26,7 +26,7 @@ SleepNoting = Callable[[float, float], Awaitable[float]]
 
 
 async def recover(
-    state: StateResource,
+    state: State,
     session_id: str,
     before: Draft | None,
     received: ReplyBuilder,
@@ -39,7 +39,7 @@ async def recover(
 ) -> ChatReply:
     """Watch the session's draft after a broken stream; see the module docstring.
 
-    ``cause``: the error that lost the stream, if one did; ``StreamInterrupted`` chains it.
+    ``cause``: the error that lost the stream, if one did; ``StreamInterruptedError`` chains it.
     """
     logger.info("chat stream for %s ended early: %s; watching the state", session_id, reason)
     wait = settings.drop_wait
@@ -56,17 +56,8 @@ async def recover(
             continue
         diff = diff_drafts(before, draft)
         if diff.changed:
-            return ChatReply(
-                session_id=session_id,
-                text=received.text(),
-                events=received.events,
-                tool_calls=received.tool_calls,
-                tool_results=received.tool_results,
-                draft_changed=True,
-                summary=diff.summary(),
-                interrupted=True,
-            )
-    raise errors.StreamInterrupted(
+            return received.reply(session_id, diff, interrupted=True)
+    raise errors.StreamInterruptedError(
         f"the chat stream ended early ({reason}) and the draft did not change in "
         f"{settings.unchanged_reads} reads over {waited:g} s; the message was not re-sent",
         session_id=session_id,

@@ -1,4 +1,4 @@
-"""What a chat turn received, gathered into the parts of a ``ChatReply`` (pure, no I/O).
+"""What a chat turn received, gathered into its ``ChatReply`` (pure, no I/O).
 
 Text rules (API.md, "POST /run_sse"):
 
@@ -27,9 +27,14 @@ space waits for the text after it, so that the pieces joined are the reply text
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .events import ChatEvent, ErrorEvent, TextDelta, ToolCall, ToolResult
+from ._chat_events import ChatEvent, ErrorEvent, TextDelta, ToolCall, ToolResult
+from ._chat_reply import ChatReply
+from .routing import suggest_actions
+
+if TYPE_CHECKING:
+    from .timeline import DraftDiff
 
 NOISE_PHRASE = "i encountered a temporary issue"
 
@@ -127,6 +132,25 @@ class ReplyBuilder:
             if cut >= 0:
                 texts[-1] = texts[-1][:cut].rstrip()
         return "\n\n".join(t for t in texts if t)
+
+    def reply(self, session_id: str, diff: DraftDiff, *, interrupted: bool = False) -> ChatReply:
+        """The turn's :class:`ChatReply`: what was received, and ``diff`` of the draft.
+
+        The one place a reply is built from a turn (a full stream, a failed turn, a
+        recovered drop alike).
+        """
+        text = self.text()
+        return ChatReply(
+            session_id=session_id,
+            text=text,
+            events=self.events,
+            tool_calls=self.tool_calls,
+            tool_results=self.tool_results,
+            draft_changed=diff.changed,
+            summary=diff.summary() if diff.changed else None,
+            interrupted=interrupted,
+            suggested_actions=suggest_actions(text),
+        )
 
     # ------------------------------------------------------------------ text
 

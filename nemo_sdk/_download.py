@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.message
-import inspect
 import json
 import os
 import re
@@ -40,9 +39,10 @@ from . import _media_types, errors
 from ._logging import logger
 from ._transport import Path as ApiPath
 from ._transport import Transport, translate_errors
+from .progress import OnProgress, call_back
 
 CHUNK = 1024 * 1024
-DownloadProgress = Callable[[int, "int | None"], Any]
+DownloadProgress = OnProgress[[int, "int | None"]]
 """``on_progress(bytes_on_disk, bytes_total)``; the total is ``None`` when the server hid it."""
 
 # Failed attempts without a byte of progress allowed per source before the next one.
@@ -242,9 +242,7 @@ def _stays_in(target: Path, directory: Path) -> bool:
 
 async def _report(callback: DownloadProgress | None, done: int, total: int | None) -> None:
     if callback is not None:
-        result = callback(done, total)
-        if inspect.isawaitable(result):
-            await result
+        await call_back(callback, done, total)
 
 
 def _size(path: Path) -> int:
@@ -458,7 +456,7 @@ def is_media_file(path: Path) -> bool:
 
 def _prepare_target(target: Path, key: str, overwrite: bool) -> Path:
     if target.exists() and not overwrite:
-        raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+        raise errors.file_exists(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     return partial_path(target, key)
 
@@ -566,7 +564,7 @@ async def download(
             return target
         try:
             if not overwrite and placed is not None:
-                raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+                raise errors.file_exists(target)
             return await _download_locked(
                 transport, sources, target, part, overwrite, on_progress, on_placing
             )

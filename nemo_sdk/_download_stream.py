@@ -19,6 +19,7 @@ from . import _media_types, errors
 from ._download import _CONTENT_RANGE, _NOT_MEDIA, CHUNK, DownloadProgress, Source
 from ._logging import logger
 from ._transport import Transport, translate_errors
+from .progress import call_back
 
 _STALLED_ATTEMPTS = 3
 
@@ -120,9 +121,7 @@ async def _fetch(
             await _write(sink.stream, chunk)
             sink.done += len(chunk)
             if on_progress is not None:
-                result = on_progress(sink.done, total)
-                if inspect.isawaitable(result):
-                    await result
+                await call_back(on_progress, sink.done, total)
 
         # From byte zero, the leading bytes are held back until they show media: a stream
         # cannot take back an error page or an empty body once it has been written.

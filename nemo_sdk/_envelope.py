@@ -21,8 +21,8 @@ _CODE_ERRORS: dict[int, type[errors.APIError]] = {
     1001: errors.AuthenticationError,
     1002: errors.SessionNotFoundError,
     2001: errors.InsufficientCreditsError,
-    4001: errors.UnsupportedFileType,
-    4002: errors.FileTooLarge,
+    4001: errors.UnsupportedFileTypeError,
+    4002: errors.FileTooLargeError,
 }
 
 
@@ -153,7 +153,7 @@ def _classify(
             **common,
         )
     if status == 402:
-        return errors.ExportBlocked(
+        return errors.ExportBlockedError(
             _message(doc, "export blocked")
             + " — by the plan, not by credits: a registered token with the render scope"
             " (NEMO_TOKEN) can export",

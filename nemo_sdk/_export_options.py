@@ -19,12 +19,12 @@ EXPORT_QUALITIES: tuple[str, ...] = get_args(ExportQuality)
 
 
 def check_output(format: str, quality: str) -> None:
-    """Raise :class:`~nemo_sdk.errors.InvalidArgument` for a format or quality not taken."""
+    """Raise :class:`~nemo_sdk.errors.InvalidArgumentError` for a format or quality not taken."""
     if format not in EXPORT_FORMATS:
-        raise errors.InvalidArgument(
+        raise errors.InvalidArgumentError(
             f"format must be one of {', '.join(EXPORT_FORMATS)}, got {format!r}"
         )
     if quality not in EXPORT_QUALITIES:
-        raise errors.InvalidArgument(
+        raise errors.InvalidArgumentError(
             f"quality must be one of {', '.join(EXPORT_QUALITIES)}, got {quality!r}"
         )

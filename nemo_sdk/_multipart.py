@@ -10,17 +10,18 @@ read whole into memory.
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO
 
 import aiohttp
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
 
+from .progress import OnProgress, call_back
+
 CHUNK = 1024 * 1024
-ProgressCallback = Callable[[int, int], Any]
+UploadProgress = OnProgress[[int, int]]
 """``on_progress(bytes_sent, bytes_total)``; may be sync or async."""
 
 
@@ -35,7 +36,7 @@ class FilePart:
 
 
 class _Progress:
-    def __init__(self, total: int, callback: ProgressCallback | None) -> None:
+    def __init__(self, total: int, callback: UploadProgress | None) -> None:
         self.sent = 0
         self.total = total
         self.callback = callback
@@ -43,9 +44,7 @@ class _Progress:
     async def advance(self, n: int) -> None:
         self.sent += n
         if self.callback is not None:
-            result = self.callback(self.sent, self.total)
-            if inspect.isawaitable(result):
-                await result
+            await call_back(self.callback, self.sent, self.total)
 
 
 class _FilePayload(Payload):
@@ -94,7 +93,7 @@ def part_filename(name: str) -> str:
 
 
 def multipart_body(
-    parts: Sequence[FilePart], on_progress: ProgressCallback | None
+    parts: Sequence[FilePart], on_progress: UploadProgress | None
 ) -> aiohttp.MultipartWriter:
     """A fresh ``multipart/form-data`` body with one ``files`` part per file."""
     progress = _Progress(sum(p.size for p in parts), on_progress)

@@ -167,11 +167,5 @@ def _raise_explained(exc: errors.NemoError, can_reauth: bool) -> NoReturn:
             "re-authentication is not allowed for it: set a fresh NEMO_TOKEN, or pass "
             "allow_anonymous_reauth=True to fall back to an anonymous token"
         )
-        raise errors.AuthenticationError(
-            f"{exc.message} — {hint}",
-            status=exc.status,
-            code=exc.code,
-            request_id=exc.request_id,
-            body=exc.body,
-        ) from exc
+        raise exc.with_hint(hint) from exc
     raise exc

@@ -3,17 +3,15 @@ answer may list them; v1.9 gives anonymous tokens ``read, write, upload``, no ``
 
 from __future__ import annotations
 
-from ._transport import Transport
+from collections.abc import Collection
 
 __all__ = ["export_refusal"]
 
 _EXPORTING = frozenset({"render", "*"})
 
 
-def export_refusal(transport: Transport) -> str | None:
-    """Why the current token cannot export, or ``None`` (it can, or nobody said)."""
-    info = transport.tokens.info
-    scopes = info.scopes if info is not None else None
+def export_refusal(scopes: Collection[str] | None) -> str | None:
+    """Why a token of ``scopes`` cannot export, or ``None`` (it can, or nobody said)."""
     if not scopes or _EXPORTING & set(scopes):
         return None
     return (

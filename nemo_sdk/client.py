@@ -24,10 +24,10 @@ from .config import ChatSettings, ClientConfig, RetrySettings, Timeouts, TokenCa
 if TYPE_CHECKING:
     from .resources.auth import Auth
     from .resources.chat import Chat
-    from .resources.credits import CreditsResource
+    from .resources.credits import Credits
     from .resources.renders import Renders
     from .resources.sessions import Sessions
-    from .resources.state import StateResource
+    from .resources.state import State
     from .resources.uploads import Uploads
 
 
@@ -156,18 +156,18 @@ class NemoClient:
         return Sessions(self._transport)
 
     @cached_property
-    def credits(self) -> CreditsResource:
+    def credits(self) -> Credits:
         """The credit balance (``nemo.credits``)."""
-        from .resources.credits import CreditsResource
+        from .resources.credits import Credits
 
-        return CreditsResource(self._transport)
+        return Credits(self._transport)
 
     @cached_property
-    def state(self) -> StateResource:
+    def state(self) -> State:
         """A session's state and its draft (``nemo.state``)."""
-        from .resources.state import StateResource
+        from .resources.state import State
 
-        return StateResource(self._transport)
+        return State(self._transport)
 
     @cached_property
     def uploads(self) -> Uploads:

@@ -9,10 +9,10 @@ No message ever contains the bearer token.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from .models.chat import ChatReply
+    from ._chat_reply import ChatReply
 
 from ._secrets import redact
 
@@ -27,6 +27,9 @@ MAX_UPLOAD_BYTES = 500 * 1024 * 1024
 """Largest file the upload endpoint accepts: 500 MB."""
 
 
+_APIErrorT = TypeVar("_APIErrorT", bound="APIError")
+
+
 class NemoError(Exception):
     """Base class of every error raised by nemo_sdk."""
 
@@ -37,9 +40,9 @@ class NemoError(Exception):
         False for what the same request would meet again (404, 402, 2001, bad
         input); true for rate limits, 5xx, broken connections and timeouts.
         """
-        return isinstance(self, (APIConnectionError, RenderTimeout, DownloadError)) or (
+        return isinstance(self, (APIConnectionError, RenderTimeoutError, DownloadError)) or (
             isinstance(self, APIError)
-            and not isinstance(self, RenderFailed)
+            and not isinstance(self, RenderFailedError)
             and (
                 isinstance(self, (RateLimitError, ServerError))
                 or self.status == 429
@@ -66,7 +69,7 @@ class ConfigurationError(NemoError, ValueError):
     """A setting is missing or malformed (raised before anything is sent)."""
 
 
-class InvalidArgument(NemoError, ValueError):
+class InvalidArgumentError(NemoError, ValueError):
     """An argument is malformed (checked before anything is sent)."""
 
 
@@ -120,6 +123,15 @@ class APIError(NemoError):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, status={self.status}, code={self.code})"
 
+    def with_hint(self: _APIErrorT, hint: str) -> _APIErrorT:
+        """A copy of this error (same class, every field) whose message ends with ``hint``,
+        what the caller can do about it. Raise it ``from`` this one."""
+        copy = type(self).__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.message = redact(f"{self.message} — {hint}")
+        copy.args = (copy.message,)
+        return copy
+
 
 class InvalidResponseError(APIError):
     """The server's answer was not the JSON envelope the contract describes."""
@@ -158,7 +170,7 @@ class InsufficientCreditsError(APIError):
         self.register_url = register_url
 
 
-class UnsupportedFileType(APIError):
+class UnsupportedFileTypeError(APIError):
     """Code 4001 (or found before upload): the file type is not accepted.
 
     Attributes:
@@ -179,7 +191,7 @@ class UnsupportedFileType(APIError):
         self.accepted_formats = tuple(accepted_formats)
 
 
-class FileTooLarge(APIError):
+class FileTooLargeError(APIError):
     """Code 4002 (or found before upload): the file is larger than the API accepts.
 
     Attributes:
@@ -202,7 +214,7 @@ class FileTooLarge(APIError):
         self.filename = filename
 
 
-class ExportBlocked(APIError):
+class ExportBlockedError(APIError):
     """HTTP 402: export is blocked by the subscription tier (not a credit problem).
 
     Never retried. A registered token (set ``NEMO_TOKEN``) unlocks export.
@@ -243,11 +255,11 @@ class ServerError(APIError):
     """HTTP 5xx that persisted after the retries allowed for the request."""
 
 
-class DraftNotExportable(NemoError, ValueError):
+class DraftNotExportableError(NemoError, ValueError):
     """The draft has no tracks, or every track's segment list is empty (checked before sending)."""
 
 
-class InvalidDraft(NemoError, ValueError):
+class InvalidDraftError(NemoError, ValueError):
     """A draft (or another object of the service's timeline format) cannot be read or written.
 
     Raised by ``Draft.from_wire`` for data that is not the documented format
@@ -263,7 +275,7 @@ class InvalidDraft(NemoError, ValueError):
         self.problems = problems
 
 
-class RenderFailed(APIError):
+class RenderFailedError(APIError):
     """The render job ended with status ``failed``.
 
     Attributes:
@@ -277,7 +289,7 @@ class RenderFailed(APIError):
         self.error = redact(error) if error is not None else None
 
 
-class RenderTimeout(NemoError):
+class RenderTimeoutError(NemoError):
     """``renders.wait`` passed its overall deadline; the render id still resumes it."""
 
     def __init__(self, message: str, *, render_id: str, last_status: str | None = None) -> None:
@@ -290,7 +302,7 @@ class StreamError(NemoError):
     """The Server-Sent Events stream could not be decoded."""
 
 
-class EventTooLarge(StreamError):
+class EventTooLargeError(StreamError):
     """A single Server-Sent Event grew past the decoder's size limit."""
 
     def __init__(self, message: str, *, limit: int) -> None:
@@ -306,7 +318,7 @@ class EventParseError(StreamError):
         self.data = data[:2000]
 
 
-class StreamInterrupted(NemoError):
+class StreamInterruptedError(NemoError):
     """The chat stream dropped and the session's draft did not change while we watched.
 
     Attributes:
@@ -347,7 +359,7 @@ class DownloadError(NemoError):
     """A render's file could not be downloaded (both the output URL and the fallback failed)."""
 
 
-class UnsafeFilename(DownloadError):
+class UnsafeFilenameError(DownloadError):
     """A server-supplied file name would leave the target directory (``..``, ``/``, NUL...).
 
     Attributes:
@@ -359,7 +371,7 @@ class UnsafeFilename(DownloadError):
         self.filename = filename
 
 
-class UnknownRenderStatus(InvalidResponseError):
+class UnknownRenderStatusError(InvalidResponseError):
     """A render answer carried a status outside the documented set (never polled forever).
 
     Attributes:
@@ -371,6 +383,12 @@ class UnknownRenderStatus(InvalidResponseError):
         super().__init__(message, **kwargs)
         self.render_id = render_id
         self.status_value = redact(status_value)
+
+
+def file_exists(target: object, why: str = "") -> FileExistsError:
+    """The refusal of a file already at ``target`` when ``overwrite`` is false, said one way
+    by every call that writes one (``why``: how it came to be there, when that is news)."""
+    return FileExistsError(f"{target} exists{why}; pass overwrite=True to replace it")
 
 
 class ChatTurnError(NemoError):
@@ -394,6 +412,39 @@ class ChatTurnError(NemoError):
         self.reply = reply
 
 
+# Deprecated aliases: the names of these classes before they took the ``Error`` suffix
+# every other exception of the package has. Each is the same class object as its new
+# name, so ``except RenderFailed:`` and ``isinstance(exc, RenderFailed)`` keep working;
+# new code should use the ``...Error`` names.
+InvalidArgument = InvalidArgumentError
+UnsupportedFileType = UnsupportedFileTypeError
+FileTooLarge = FileTooLargeError
+ExportBlocked = ExportBlockedError
+DraftNotExportable = DraftNotExportableError
+InvalidDraft = InvalidDraftError
+RenderFailed = RenderFailedError
+RenderTimeout = RenderTimeoutError
+EventTooLarge = EventTooLargeError
+StreamInterrupted = StreamInterruptedError
+UnsafeFilename = UnsafeFilenameError
+UnknownRenderStatus = UnknownRenderStatusError
+
+DEPRECATED_ALIASES: dict[str, str] = {
+    "InvalidArgument": "InvalidArgumentError",
+    "UnsupportedFileType": "UnsupportedFileTypeError",
+    "FileTooLarge": "FileTooLargeError",
+    "ExportBlocked": "ExportBlockedError",
+    "DraftNotExportable": "DraftNotExportableError",
+    "InvalidDraft": "InvalidDraftError",
+    "RenderFailed": "RenderFailedError",
+    "RenderTimeout": "RenderTimeoutError",
+    "EventTooLarge": "EventTooLargeError",
+    "StreamInterrupted": "StreamInterruptedError",
+    "UnsafeFilename": "UnsafeFilenameError",
+    "UnknownRenderStatus": "UnknownRenderStatusError",
+}
+"""Old name -> new name of every deprecated alias above."""
+
 __all__ = [
     "ACCEPTED_FORMATS",
     "MAX_UPLOAD_BYTES",
@@ -407,27 +458,39 @@ __all__ = [
     "ConfigurationError",
     "DownloadError",
     "DraftNotExportable",
+    "DraftNotExportableError",
     "EventLoopMismatchError",
     "EventParseError",
     "EventTooLarge",
+    "EventTooLargeError",
     "ExportBlocked",
+    "ExportBlockedError",
     "FileTooLarge",
+    "FileTooLargeError",
     "HandlerError",
     "InsufficientCreditsError",
     "InvalidArgument",
+    "InvalidArgumentError",
     "InvalidDraft",
+    "InvalidDraftError",
     "InvalidResponseError",
     "MissingClientIdError",
     "NemoError",
     "NotFoundError",
     "RateLimitError",
     "RenderFailed",
+    "RenderFailedError",
     "RenderTimeout",
+    "RenderTimeoutError",
     "ServerError",
     "SessionNotFoundError",
     "StreamError",
     "StreamInterrupted",
+    "StreamInterruptedError",
     "UnknownRenderStatus",
+    "UnknownRenderStatusError",
     "UnsafeFilename",
+    "UnsafeFilenameError",
     "UnsupportedFileType",
+    "UnsupportedFileTypeError",
 ]

@@ -1,17 +1,21 @@
-"""One progress report type for every workflow, and the helper that delivers it."""
+"""One progress report type for every workflow, and the one sync-or-async callback shim.
+
+Every ``on_progress`` of the SDK (workflows, uploads, renders, downloads) takes a plain
+function or a coroutine function: :data:`OnProgress` is that type, :func:`call_back`
+the one place that calls it.
+"""
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Callable
+from typing import Any, Literal, ParamSpec, TypeAlias
 
 import attrs
 
-if TYPE_CHECKING:
-    from .events import EventHandler
+__all__ = ["OnProgress", "Phase", "Progress", "ProgressCallback", "call_back"]
 
-__all__ = ["Phase", "Progress", "ProgressCallback"]
+P = ParamSpec("P")
 
 Phase = Literal["connecting", "generating", "rendering", "downloading", "done"]
 """The phases of :meth:`NemoClient.generate_and_export`, in order."""
@@ -40,21 +44,16 @@ class Progress:
     item: int | None = None
 
 
-ProgressCallback = Callable[[Progress], "Awaitable[None] | None"]
+OnProgress: TypeAlias = Callable[P, Any]
+"""A plain function or a coroutine function taking ``P`` (``OnProgress[[Progress]]``...);
+what it returns is awaited when it is awaitable, else ignored."""
+
+ProgressCallback: TypeAlias = OnProgress[[Progress]]
 """A plain function or a coroutine function taking a :class:`Progress`."""
 
 
-async def report(
-    progress: Progress,
-    callback: ProgressCallback | None,
-    handlers: Sequence[EventHandler] = (),
-) -> None:
-    """Give ``progress`` to the callback, then to every handler's ``on_progress``."""
-    if callback is not None:
-        result = callback(progress)
-        if inspect.isawaitable(result):
-            await result
-    if handlers:
-        from .events import dispatch_progress
-
-        await dispatch_progress(handlers, progress)
+async def call_back(callback: OnProgress[P], *args: P.args, **kwargs: P.kwargs) -> None:
+    """Call ``callback``; await what it returned if it is awaitable."""
+    result = callback(*args, **kwargs)
+    if inspect.isawaitable(result):
+        await result

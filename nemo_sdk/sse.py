@@ -26,7 +26,7 @@ from typing import Any, Final, NoReturn
 
 import attrs
 
-from .errors import EventTooLarge
+from .errors import EventTooLargeError
 
 DEFAULT_MAX_EVENT_BYTES: Final = 16 * 1024 * 1024
 """Largest event (or unterminated line) the decoder holds before raising, in bytes."""
@@ -70,7 +70,7 @@ class SSEDecoder:
 
     Attributes:
         max_event_bytes: limit on one event's block (all its lines) and on one
-            unterminated line; past it :meth:`feed` raises ``EventTooLarge``, and
+            unterminated line; past it :meth:`feed` raises ``EventTooLargeError``, and
             keeps raising until :meth:`flush`.
         keepalives: keep-alive blocks seen by the last ``feed``/``flush`` call.
         last_event_id: the spec's "last event ID string" (for ``Last-Event-ID``
@@ -259,7 +259,7 @@ class SSEDecoder:
         self._failed = True
         self._line.clear()
         self._reset_block()
-        raise EventTooLarge(
+        raise EventTooLargeError(
             f"a Server-Sent Event grew past {self.max_event_bytes} bytes",
             limit=self.max_event_bytes,
         )

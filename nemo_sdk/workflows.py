@@ -24,37 +24,68 @@ import contextlib
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
 from . import _arguments, _download, errors
 from ._export_options import ExportFormat, ExportQuality
+from ._handlers import merge_handlers, report_progress
 from ._logging import logger
 from ._scopes import export_refusal
 from ._spend import watch_spend
-from .progress import Phase, Progress, ProgressCallback, report
+from .progress import Phase, Progress, ProgressCallback
 
 # The models are imported for type checking only: this module is bound on NemoClient,
 # and ``from nemo_sdk import NemoClient`` defines no pydantic model (see client.py).
 if TYPE_CHECKING:
-    from .client import NemoClient
-    from .events import EventHandler
-    from .models.chat import ChatReply
+    from ._chat_reply import ChatReply
+    from ._handlers import EventHandler
     from .models.draft import Draft
     from .models.render import RenderJob
     from .models.session import Session
-    from .resources.uploads import UploadSource
+    from .resources.auth import Auth
+    from .resources.chat import Chat
+    from .resources.credits import Credits
+    from .resources.renders import Renders
+    from .resources.sessions import Sessions
+    from .resources.state import State
+    from .resources.uploads import Uploads, UploadSource
 
 __all__ = [
     "BatchItem",
     "BatchResult",
     "GenerateResult",
     "Iteration",
+    "WorkflowClient",
     "batch",
     "generate_and_export",
     "iterate",
 ]
+
+
+class WorkflowClient(Protocol):
+    """What the workflows use of a client: its resources. :class:`~nemo_sdk.NemoClient` is one.
+
+    The workflows are typed against this, not the client that binds them, so that the
+    two modules do not import each other.
+    """
+
+    @property
+    def auth(self) -> Auth: ...
+    @property
+    def sessions(self) -> Sessions: ...
+    @property
+    def chat(self) -> Chat: ...
+    @property
+    def state(self) -> State: ...
+    @property
+    def uploads(self) -> Uploads: ...
+    @property
+    def renders(self) -> Renders: ...
+    @property
+    def credits(self) -> Credits: ...
+
 
 _ASPECT = re.compile(r"^\s*(\d{1,2})\s*:\s*(\d{1,2})\s*$")
 _ASKS_TO_GENERATE = re.compile(r"\b(?:generate|create)\b|生成", re.I)
@@ -150,18 +181,20 @@ class BatchResult:
 
 def _check_prompt(prompt: object) -> str:
     if not isinstance(prompt, str) or not prompt.strip():
-        raise errors.InvalidArgument("the prompt must be a non-empty string")
+        raise errors.InvalidArgumentError("the prompt must be a non-empty string")
     return prompt.strip()
 
 
 def _check_out(out: str | Path, overwrite: bool) -> Path:
     target = Path(out)
     if target.is_dir():
-        raise errors.InvalidArgument(f"{target} is a directory; give a file path for the video")
+        raise errors.InvalidArgumentError(
+            f"{target} is a directory; give a file path for the video"
+        )
     if not target.parent.is_dir():
         raise FileNotFoundError(f"{target.parent} does not exist")
     if target.exists() and not overwrite:
-        raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+        raise errors.file_exists(target)
     _download.check_name_fits(target)  # before credits are spent, not at the download
     return target
 
@@ -178,7 +211,7 @@ def _check_aspect(aspect: str | None) -> str | None:
         return None
     match = _ASPECT.match(aspect)
     if match is None or 0 in (int(match.group(1)), int(match.group(2))):
-        raise errors.InvalidArgument(f"aspect must look like '16:9' or '9:16', not {aspect!r}")
+        raise errors.InvalidArgumentError(f"aspect must look like '16:9' or '9:16', not {aspect!r}")
     return f"{int(match.group(1))}:{int(match.group(2))}"
 
 
@@ -190,10 +223,6 @@ def generation_message(prompt: str, aspect: str | None = None) -> str:
     """
     text = prompt if _ASKS_TO_GENERATE.search(prompt) else f"generate {prompt}"
     return f"{text}, aspect ratio {aspect}" if aspect else text
-
-
-def _handlers(handler: EventHandler | None, handlers: Sequence[EventHandler]) -> list[EventHandler]:
-    return [*([handler] if handler is not None else []), *handlers]
 
 
 # ---------------------------------------------------------------- steps
@@ -224,10 +253,10 @@ class _Run:
             message=message,
             item=self.item,
         )
-        await report(progress, self.callback, self.handlers)
+        await report_progress(progress, self.callback, self.handlers)
 
 
-async def _session_id(nemo: NemoClient, session: Session | str | None, language: str) -> str:
+async def _session_id(nemo: WorkflowClient, session: Session | str | None, language: str) -> str:
     if isinstance(session, str):
         return session
     if session is not None:
@@ -236,7 +265,7 @@ async def _session_id(nemo: NemoClient, session: Session | str | None, language:
 
 
 async def _chat_until_exportable(
-    nemo: NemoClient, run: _Run, message: str, max_turns: int
+    nemo: WorkflowClient, run: _Run, message: str, max_turns: int
 ) -> tuple[ChatReply, Draft]:
     """Chat until the session's draft can be exported; an agent may first ask a question."""
     assert run.session_id is not None
@@ -249,7 +278,7 @@ async def _chat_until_exportable(
             return reply, draft
         text = _GO_AHEAD
     said = (reply.text or "nothing").strip()[:300]
-    raise errors.DraftNotExportable(
+    raise errors.DraftNotExportableError(
         f"the agent made no timeline in {max_turns} turn(s) of session {run.session_id}; "
         f"it said: {said}"
     )
@@ -267,7 +296,7 @@ class _Output:
 
 
 async def _export_and_fetch(
-    nemo: NemoClient, run: _Run, draft: Draft, target: Path, output: _Output
+    nemo: WorkflowClient, run: _Run, draft: Draft, target: Path, output: _Output
 ) -> tuple[RenderJob, Path]:
     """Export ``draft``, wait for the render, download it to ``target``; report ``done``."""
     assert run.session_id is not None
@@ -280,7 +309,7 @@ async def _export_and_fetch(
 
 
 async def _wait_and_fetch(
-    nemo: NemoClient, run: _Run, job: RenderJob, target: Path, output: _Output
+    nemo: WorkflowClient, run: _Run, job: RenderJob, target: Path, output: _Output
 ) -> tuple[RenderJob, Path]:
     """Wait for ``job``, download it to ``target``; report ``done``."""
 
@@ -305,10 +334,6 @@ async def _wait_and_fetch(
     return job, path
 
 
-def _exists(path: Path) -> bool:
-    return path.exists()
-
-
 @contextlib.asynccontextmanager
 async def _one_run_per_out(target: Path) -> AsyncIterator[None]:
     """Hold the OS lock of ``target``'s job (``.<name>.job.lock``) across processes.
@@ -324,7 +349,7 @@ async def _one_run_per_out(target: Path) -> AsyncIterator[None]:
 
 
 async def _resume_or_refuse(
-    nemo: NemoClient, run: _Run, target: Path, output: _Output, session_id: str | None
+    nemo: WorkflowClient, run: _Run, target: Path, output: _Output, session_id: str | None
 ) -> tuple[RenderJob, Path] | None:
     """Finish a render an earlier run of this job left journaled for ``target``, if any.
 
@@ -345,21 +370,21 @@ async def _resume_or_refuse(
         try:
             job = await nemo.renders.get(rid)
             return await _wait_and_fetch(nemo, run, job, target, output)
-        except (errors.RenderFailed, errors.NotFoundError) as exc:
+        except (errors.RenderFailedError, errors.NotFoundError) as exc:
             if any(e.render_id == rid for e in await nemo.renders.pending()):
                 raise  # still journaled: the service holds a render this run cannot place
             # Failed (or never made), and dropped from the journal: run the job afresh.
             logger.info("journaled render %s for %s gone (%s); running the job", rid, target, exc)
             run.render_id = None
-    if _exists(target) and not output.overwrite:
-        raise FileExistsError(
-            f"{target} exists: another run of this job placed it while this one waited "
-            "for the job's lock; pass overwrite=True to replace it"
+    # One stat of a local path, once per run: a hop to a thread would cost more than it.
+    if target.exists() and not output.overwrite:  # noqa: ASYNC240
+        raise errors.file_exists(
+            target, ": another run of this job placed it while this one waited for the job's lock"
         )
     return None
 
 
-async def _balance(nemo: NemoClient) -> int | None:
+async def _balance(nemo: WorkflowClient) -> int | None:
     try:
         return (await nemo.credits.balance()).available
     except errors.NemoError:
@@ -370,7 +395,7 @@ async def _balance(nemo: NemoClient) -> int | None:
 
 
 async def generate_and_export(
-    nemo: NemoClient,
+    nemo: WorkflowClient,
     prompt: str,
     out: str | Path = "video.mp4",
     *,
@@ -423,18 +448,18 @@ async def generate_and_export(
         max_turns: chat turns to get a timeline (an agent may ask a question first).
 
     Raises:
-        InvalidArgument, FileExistsError: bad input (nothing sent).
+        InvalidArgumentError, FileExistsError: bad input (nothing sent).
         FileExistsError: another run of this ``out`` placed the file while this
             one waited (nothing sent).
-        DraftNotExportable: the agent made no timeline in ``max_turns`` turns.
+        DraftNotExportableError: the agent made no timeline in ``max_turns`` turns.
         NemoError: any API error of the steps (see the resources).
     """
     text = generation_message(_check_prompt(prompt), _check_aspect(aspect))
     target = _check_out(out, overwrite)
     if max_turns < 1:
-        raise errors.InvalidArgument("max_turns must be at least 1")
+        raise errors.InvalidArgumentError("max_turns must be at least 1")
     output = _check_output(_Output(overwrite, format, quality, poll_interval, render_timeout))
-    run = _Run(on_progress, _handlers(handler, handlers))
+    run = _Run(on_progress, merge_handlers(handler, handlers))
     named = session if isinstance(session, str) or session is None else session.id
     async with _one_run_per_out(target):
         with watch_spend(nemo) as spend:  # another run at once: its cost is not this one's
@@ -446,9 +471,9 @@ async def generate_and_export(
                 assert run.session_id is not None
                 reply, draft = await _resumed_turn(nemo, run.session_id)
             else:
-                refusal = export_refusal(nemo._transport)
+                refusal = export_refusal(nemo.auth.scopes)
                 if refusal is not None:  # the export would be refused after credits are spent
-                    raise errors.ExportBlocked(refusal)
+                    raise errors.ExportBlockedError(refusal)
                 run.session_id = await _session_id(nemo, session, language)
                 reply, draft = await _chat_until_exportable(nemo, run, text, max_turns)
                 job, path = await _export_and_fetch(nemo, run, draft, target, output)
@@ -465,7 +490,7 @@ async def generate_and_export(
 
 
 async def iterate(
-    nemo: NemoClient,
+    nemo: WorkflowClient,
     session_id: str,
     instruction: str,
     *,
@@ -491,7 +516,7 @@ async def iterate(
     output = _check_output(
         _Output(overwrite, poll_interval=poll_interval, render_timeout=render_timeout)
     )
-    run = _Run(on_progress, _handlers(handler, handlers), session_id=session_id)
+    run = _Run(on_progress, merge_handlers(handler, handlers), session_id=session_id)
     from .models.draft import Draft
     from .timeline import format_timeline
 
@@ -522,9 +547,9 @@ async def iterate(
     )
 
 
-async def _resumed_turn(nemo: NemoClient, session_id: str) -> tuple[ChatReply, Draft]:
+async def _resumed_turn(nemo: WorkflowClient, session_id: str) -> tuple[ChatReply, Draft]:
     """The reply and draft of a resumed run: no turn of its own, the session's draft."""
-    from .models.chat import ChatReply
+    from ._chat_reply import ChatReply
     from .models.draft import Draft
 
     draft = (await nemo.state.get(session_id)).draft or Draft()
@@ -541,19 +566,21 @@ def _batch_items(
     for index, raw in enumerate(items):
         item = BatchItem(prompt=raw) if isinstance(raw, str) else raw
         if not isinstance(item, BatchItem):
-            raise errors.InvalidArgument(f"item {index}: give a prompt or a BatchItem")
+            raise errors.InvalidArgumentError(f"item {index}: give a prompt or a BatchItem")
         _check_prompt(item.prompt)
         out = Path(item.out) if item.out is not None else out_dir / f"batch_{index:03d}.{format}"
         target = _check_out(out, overwrite)
         if target.resolve() in seen:
-            raise errors.InvalidArgument(f"item {index}: {target} is the output of another item")
+            raise errors.InvalidArgumentError(
+                f"item {index}: {target} is the output of another item"
+            )
         seen.add(target.resolve())
         checked.append((item, target))
     return checked
 
 
 async def batch(
-    nemo: NemoClient,
+    nemo: WorkflowClient,
     items: Iterable[str | BatchItem],
     *,
     concurrency: int = 4,
@@ -583,9 +610,9 @@ async def batch(
     the item's ``FileExistsError``).
     """
     if concurrency < 1:
-        raise errors.InvalidArgument("concurrency must be at least 1")
+        raise errors.InvalidArgumentError("concurrency must be at least 1")
     work = _batch_items(items, Path(out_dir), format, overwrite)
-    all_handlers = _handlers(handler, handlers)
+    all_handlers = merge_handlers(handler, handlers)
     output = _check_output(_Output(overwrite, format, quality, poll_interval, render_timeout))
     gate = asyncio.Semaphore(concurrency)
     shared: str | None = None

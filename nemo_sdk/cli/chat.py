@@ -20,9 +20,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from .. import errors
+from .._chat_reply import ChatReply
 from ..client import NemoClient
 from ..events import EventHandler, ToolCall, ToolResult
-from ..models.chat import ChatReply
 from ..routing import Action, SuggestedAction, route
 from ..timeline import format_timeline
 from . import flows, views

@@ -58,17 +58,17 @@ class Failure:
 # Most specific first: every class below is a NemoError, and some are APIErrors.
 _CODES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], ExitCode], ...] = (
     (errors.InsufficientCreditsError, ExitCode.CREDITS),
-    (errors.ExportBlocked, ExitCode.EXPORT_BLOCKED),
+    (errors.ExportBlockedError, ExitCode.EXPORT_BLOCKED),
     ((errors.AuthenticationError, errors.MissingClientIdError), ExitCode.AUTH),
     ((errors.SessionNotFoundError, errors.NotFoundError), ExitCode.NOT_FOUND),
-    ((errors.APIConnectionError, errors.RenderTimeout), ExitCode.CONNECTION),
+    ((errors.APIConnectionError, errors.RenderTimeoutError), ExitCode.CONNECTION),
     (errors.RateLimitError, ExitCode.RATE_LIMITED),
     (
         (
-            errors.InvalidArgument,
+            errors.InvalidArgumentError,
             errors.ConfigurationError,
-            errors.UnsupportedFileType,
-            errors.FileTooLarge,
+            errors.UnsupportedFileTypeError,
+            errors.FileTooLargeError,
             FileExistsError,
             FileNotFoundError,
             IsADirectoryError,
@@ -95,7 +95,7 @@ def _hint(exc: BaseException, text: str) -> str | None:
                 return None
             return f"register to get more credits: {exc.register_url}"
         return "top up your account's credits to go on"
-    if isinstance(exc, errors.ExportBlocked):
+    if isinstance(exc, errors.ExportBlockedError):
         if "NEMO_TOKEN" in text:
             return None
         return "exporting needs a registered token: set NEMO_TOKEN (or pass --token)"
@@ -103,7 +103,7 @@ def _hint(exc: BaseException, text: str) -> str | None:
         return "check --token / NEMO_TOKEN"
     if isinstance(exc, errors.SessionNotFoundError):
         return "start a new one with `nemo sessions create`"
-    if isinstance(exc, errors.RenderTimeout):
+    if isinstance(exc, errors.RenderTimeoutError):
         return f"resume with `nemo renders wait {exc.render_id}`"
     if isinstance(exc, errors.RateLimitError) and exc.retry_after:
         return f"try again in {exc.retry_after:g} s"
@@ -118,11 +118,11 @@ def _fields(exc: BaseException) -> dict[str, object]:
         fields.update(status=exc.status, code=exc.code, request_id=exc.request_id)
     for name in ("register_url", "user_id", "render_id", "retry_after", "limit", "session_id"):
         value = getattr(exc, name, None)
-        if value is not None and not isinstance(exc, errors.FileTooLarge):
+        if value is not None and not isinstance(exc, errors.FileTooLargeError):
             fields[name] = value
-    if isinstance(exc, errors.FileTooLarge):
+    if isinstance(exc, errors.FileTooLargeError):
         fields.update(limit=exc.limit, size=exc.size)
-    if isinstance(exc, errors.UnsupportedFileType):
+    if isinstance(exc, errors.UnsupportedFileTypeError):
         fields["accepted_formats"] = list(exc.accepted_formats)
     return fields
 

@@ -97,7 +97,7 @@ async def export_session(
     tracker.session_id, tracker.target = session_id, target
     state = await nemo.state.get(session_id)
     if state.draft is None or not state.draft.is_exportable:
-        raise errors.DraftNotExportable(
+        raise errors.DraftNotExportableError(
             f"session {session_id} has nothing on its timeline yet; ask the agent to "
             "generate or edit something first"
         )

@@ -1,13 +1,16 @@
 """Pydantic wire models. Models never do I/O.
 
 Each name is imported on first use (PEP 562), like the package's own: a program that
-only reads its credits defines the credits model, not the draft and chat ones.
+only reads its credits defines the credits model, not the draft and chat ones. The one
+list of names is ``_EXPORTS``; ``python scripts/lazy_exports.py`` writes the
+``TYPE_CHECKING`` imports from it.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import attach
 
 _EXPORTS: dict[str, str] = {  # name -> the module that defines it
     "AnonymousToken": ".session",
@@ -46,15 +49,4 @@ if TYPE_CHECKING:
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = attach(__name__, _EXPORTS)

@@ -40,7 +40,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticSerializationError
 from typing_extensions import Self
 
-from ..errors import InvalidDraft
+from ..errors import InvalidDraftError
 
 __all__ = ["Draft", "Segment", "Track", "TrackType", "WireModel"]
 
@@ -207,18 +207,18 @@ class WireModel(BaseModel):
 
     @classmethod
     def from_wire(cls, value: Any) -> Self:
-        """Read ``value`` (a JSON object of the service); ``InvalidDraft`` if it cannot be.
+        """Read ``value`` (a JSON object of the service); ``InvalidDraftError`` if it cannot be.
 
         Unlike :meth:`model_validate`, only a :class:`~nemo_sdk.NemoError` comes out.
         """
         try:
             return cls.model_validate(value)
         except ValidationError as exc:
-            raise InvalidDraft(
+            raise InvalidDraftError(
                 f"not a valid {cls.__name__}: {_summary(exc)}", problems=exc.error_count()
             ) from exc
         except RecursionError as exc:
-            raise InvalidDraft(f"not a valid {cls.__name__}: nested too deeply") from exc
+            raise InvalidDraftError(f"not a valid {cls.__name__}: nested too deeply") from exc
 
     def model_dump_json(
         self, *, indent: int | None = None, ensure_ascii: bool = False, **kwargs: Any
@@ -236,13 +236,13 @@ class WireModel(BaseModel):
         try:
             return json.dumps(data, indent=indent, ensure_ascii=ensure_ascii, separators=separators)
         except RecursionError as exc:
-            raise InvalidDraft(f"this {type(self).__name__} is nested too deeply") from exc
+            raise InvalidDraftError(f"this {type(self).__name__} is nested too deeply") from exc
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON object the service expects: compact keys, input order, unknown keys kept.
 
         Raises:
-            InvalidDraft: the content is nested deeper than the serializer goes.
+            InvalidDraftError: the content is nested deeper than the serializer goes.
         """
         return self._dump({"by_alias": True})
 
@@ -252,7 +252,7 @@ class WireModel(BaseModel):
         except PydanticSerializationError as exc:
             # pydantic-core stops at a fixed depth (a few hundred levels of nested
             # metadata): a typed error, not pydantic's.
-            raise InvalidDraft(f"cannot write this {type(self).__name__}: {exc}") from exc
+            raise InvalidDraftError(f"cannot write this {type(self).__name__}: {exc}") from exc
         return data
 
     def __eq__(self, other: object) -> bool:

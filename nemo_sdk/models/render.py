@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ..errors import InvalidResponseError, UnknownRenderStatus
+from ..errors import InvalidResponseError, UnknownRenderStatusError
 
 __all__ = ["RENDER_STATUSES", "PendingRender", "RenderJob", "RenderStatus"]
 
@@ -84,7 +84,7 @@ class RenderJob(BaseModel):
             raise InvalidResponseError(f"render {render_id}: the answer had no status")
         normal = _SPELLINGS.get(status.strip().lower(), status.strip().lower())
         if normal not in RENDER_STATUSES:
-            raise UnknownRenderStatus(
+            raise UnknownRenderStatusError(
                 f"render {render_id}: unknown status {status!r} "
                 f"(known: {', '.join(RENDER_STATUSES)})",
                 render_id=render_id,

@@ -12,7 +12,7 @@ the documented ``GET .../lambda/<id>`` and the duplicate-id refusal.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import _download, errors
 from .._download_stream import Writable, download_to
@@ -20,7 +20,31 @@ from .._logging import logger
 from ..models.render import RenderJob
 
 if TYPE_CHECKING:
-    from .renders import Renders
+    from .._transport import Transport
+
+
+class _Unresolved(Exception):
+    """A submit's answer was lost and the look-up of its id failed too."""
+
+    def __init__(self, error: errors.NemoError, lookup: errors.NemoError) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.lookup = lookup
+
+
+class Renders(Protocol):
+    """What these steps use of ``nemo.renders`` (typed so, that the two modules do not
+    import each other): its calls and its journal steps."""
+
+    _transport: Transport
+
+    async def get(self, render_id: str) -> RenderJob: ...
+    async def wait(self, render_id: str) -> RenderJob: ...
+    async def _submit(self, body: dict[str, Any], render_id: str) -> RenderJob: ...
+    async def _unconfirmed(self, render_id: str, unresolved: _Unresolved) -> errors.NemoError: ...
+    async def _record(self, render_id: str, session_id: str, path: str | None = None) -> None: ...
+    async def _update(self, render_id: str, **fields: str | None) -> None: ...
+    async def _forget(self, render_id: str) -> None: ...
 
 
 async def _lookup(renders: Renders, render_id: str) -> RenderJob | None:
@@ -38,8 +62,6 @@ async def export(
     target: str | None = None,
 ) -> RenderJob:
     """The render called ``render_id``: the existing one, else one started now."""
-    from .renders import _Unresolved
-
     existing = await _lookup(renders, render_id)
     if existing is not None:
         logger.info("export %s: a render with this id exists; returning it", render_id)
@@ -72,7 +94,7 @@ async def download_to_stream(
     if not job.done:
         job = await renders.wait(render_id)
     if not job.succeeded:
-        raise errors.RenderFailed(
+        raise errors.RenderFailedError(
             f"render {render_id} {job.status}: {job.error or 'no file'}",
             render_id=render_id,
             error=job.error,

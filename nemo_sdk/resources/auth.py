@@ -29,6 +29,12 @@ class Auth(Resource):
         return self._transport.tokens.user_id
 
     @property
+    def scopes(self) -> tuple[str, ...] | None:
+        """The token's scopes, when the service listed them (an anonymous token's answer may)."""
+        info = self._transport.tokens.info
+        return tuple(info.scopes) if info is not None and info.scopes is not None else None
+
+    @property
     def client_id(self) -> str:
         """The ``X-Client-Id`` this client sends (persisted between runs)."""
         return self._transport.client_ids.get()

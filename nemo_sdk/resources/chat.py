@@ -32,23 +32,22 @@ import aiohttp
 import attrs
 
 from .. import errors
+from .._chat_events import ChatEvent, Heartbeat
 from .._chat_recovery import recover
+from .._chat_reply import ChatReply
 from .._chat_text import ReplyBuilder
-from .._transport import Transport, check_id, client_timeout, translate_errors
-from ..config import ChatSettings, Timeouts
-from ..events import (
-    ChatEvent,
+from .._event_parser import parse_event
+from .._handlers import (
     EventHandler,
-    Heartbeat,
     dispatch,
     dispatch_end,
     dispatch_reply_text,
-    parse_event,
+    merge_handlers,
 )
-from ..events import dispatch_still_working as _still_working
-from ..models.chat import ChatReply
+from .._handlers import dispatch_still_working as _still_working
+from .._transport import Transport, check_id, client_timeout, translate_errors
+from ..config import ChatSettings, Timeouts
 from ..models.draft import Draft
-from ..routing import suggest_actions
 from ..sse import SSEDecoder
 from ..timeline import diff_drafts
 from ._base import Resource
@@ -351,18 +350,7 @@ class ChatStream:
             if not quiet:
                 raise
             after = self._before
-        diff = diff_drafts(self._before, after)
-        text = builder.text()
-        return ChatReply(
-            session_id=self.session_id,
-            text=text,
-            events=builder.events,
-            tool_calls=builder.tool_calls,
-            tool_results=builder.tool_results,
-            draft_changed=diff.changed,
-            summary=diff.summary() if diff.changed else None,
-            suggested_actions=suggest_actions(text),
-        )
+        return builder.reply(self.session_id, diff_drafts(self._before, after))
 
 
 async def _discard(read: asyncio.Task[bytes]) -> None:
@@ -399,12 +387,11 @@ class Chat(Resource):
         sid = check_id("session id", session_id)
         if not isinstance(text, str) or not text.strip():
             raise errors.InvalidArgument("the message text must be a non-empty string")
-        all_handlers = [*([handler] if handler is not None else []), *handlers]
         return ChatStream(
             self._transport,
             sid,
             text,
-            handlers=all_handlers,
+            handlers=merge_handlers(handler, handlers),
             settings=settings or self._transport.config.chat,
             strict=strict,
             streaming=bool(streaming),

@@ -9,10 +9,9 @@ cancelled; ``pending()`` lists what is left.
 
 from __future__ import annotations
 
-import inspect
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast, overload
 
@@ -26,17 +25,19 @@ from .._response_info import attach
 from .._transport import Transport, check_id
 from ..models.draft import Draft
 from ..models.render import PendingRender, RenderJob
+from ..progress import OnProgress, call_back
 from . import _chosen
 from ._base import Resource
-from .state import StateResource
+from ._chosen import _Unresolved
+from .state import State
 
-RenderProgress = Callable[[RenderJob], Any]
+RenderProgress = OnProgress[[RenderJob]]
 """``on_progress(job)`` whenever the status or progress changed; may be sync or async."""
 
 _EXPORT_PATH = "/api/render/proxy/lambda"
 # The answer to these is final: a second submit would meet the same refusal.
 _FINAL = (
-    errors.ExportBlocked,
+    errors.ExportBlockedError,
     errors.SessionNotFoundError,
     errors.AuthenticationError,
     errors.InsufficientCreditsError,
@@ -54,33 +55,9 @@ _NEVER_ACKNOWLEDGED = ("submitting", _UNCONFIRMED)
 _PLACING = "placing"
 
 
-class _Unresolved(Exception):
-    """A submit's answer was lost and the look-up of its id failed too."""
-
-    def __init__(self, error: errors.NemoError, lookup: errors.NemoError) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.lookup = lookup
-
-
 def new_render_id() -> str:
     """A fresh ``render_<unique>`` id (API.md: the client names the render)."""
     return f"render_{uuid.uuid4().hex}"
-
-
-def _exists(path: Path) -> bool:
-    return path.exists()
-
-
-def _is_dir(path: Path) -> bool:
-    return path.is_dir()
-
-
-async def _call(callback: RenderProgress | None, job: RenderJob) -> None:
-    if callback is not None:
-        result = callback(job)
-        if inspect.isawaitable(result):
-            await result
 
 
 class Renders(Resource):
@@ -92,7 +69,7 @@ class Renders(Resource):
         self.journal: Journal | None = (
             Journal(path, scope=str(transport.config.api_url)) if path is not None else None
         )
-        self._state = StateResource(transport)
+        self._state = State(transport)
 
     # ------------------------------------------------------------------ export
 
@@ -119,12 +96,12 @@ class Renders(Resource):
         a render that already has that id is returned instead of starting another.
 
         Raises:
-            InvalidArgument: ``format`` or ``quality`` is not one the API takes
+            InvalidArgumentError: ``format`` or ``quality`` is not one the API takes
                 (mp4/mov/mkv/webm/gif; low/medium/high), ``width``/``height`` not a whole
                 number above zero, ``fps`` not a finite number above zero (nothing sent).
-            InvalidDraft: ``draft`` is not in the timeline format (nothing sent).
-            DraftNotExportable: no tracks, or every track's ``sg`` is empty (nothing sent).
-            ExportBlocked: HTTP 402, the plan or the token cannot export (never retried).
+            InvalidDraftError: ``draft`` is not in the timeline format (nothing sent).
+            DraftNotExportableError: no tracks, or every track's ``sg`` is empty (nothing sent).
+            ExportBlockedError: HTTP 402, the plan or the token cannot export (never retried).
         """
         sid = check_id("session id", session_id)
         output = _arguments.output_options(format, quality, width, height, fps)
@@ -134,7 +111,7 @@ class Renders(Resource):
             draft = (await self._state.get(sid)).draft
         parsed = draft if isinstance(draft, Draft) or draft is None else Draft.from_wire(draft)
         if parsed is None or not parsed.is_exportable:
-            raise errors.DraftNotExportable(
+            raise errors.DraftNotExportableError(
                 "the draft has no track with a segment; generate or edit something first"
             )
         wire = parsed.to_wire()
@@ -195,7 +172,7 @@ class Renders(Resource):
         except errors.InvalidResponseError as exc:
             # A success answer means the render exists, whatever status it names (an
             # undocumented "queued", none at all): never submitted again, kept journaled.
-            # A poll that keeps naming an unknown status raises UnknownRenderStatus then.
+            # A poll that keeps naming an unknown status raises UnknownRenderStatusError then.
             logger.warning("export %s accepted with an unreadable answer (%s)", render_id, exc)
             return attach(RenderJob(id=render_id, status="pending", raw=doc), info)
 
@@ -243,10 +220,10 @@ class Renders(Resource):
                 heartbeat); ``renders.get`` is the one-step poll for engine timers.
 
         Raises:
-            InvalidArgument: ``poll_interval`` or ``timeout`` is not a finite number in
+            InvalidArgumentError: ``poll_interval`` or ``timeout`` is not a finite number in
                 range (NaN, a negative or zero interval; nothing sent).
-            RenderFailed: the job failed or was cancelled.
-            RenderTimeout: the deadline passed (the id still resumes the wait).
+            RenderFailedError: the job failed or was cancelled.
+            RenderTimeoutError: the deadline passed (the id still resumes the wait).
         """
         rid = check_id("render id", render_id)
         interval = _arguments.optional_positive("poll_interval", poll_interval)
@@ -263,7 +240,7 @@ class Renders(Resource):
         while True:
             try:
                 job = await self.get(rid)
-            except errors.UnknownRenderStatus:
+            except errors.UnknownRenderStatusError:
                 raise
             except errors.NotFoundError:
                 await self._forget_if_never_acknowledged(rid)
@@ -274,12 +251,14 @@ class Renders(Resource):
                 if schedule is not None:
                     schedule.polled(time.monotonic() - started, None)
             else:
-                await _call(on_poll, job)
+                if on_poll is not None:
+                    await call_back(on_poll, job)
                 if schedule is not None:
                     schedule.polled(time.monotonic() - started, job.progress)
                 if (job.status, job.progress) != seen:
                     seen = (job.status, job.progress)
-                    await _call(on_progress, job)
+                    if on_progress is not None:
+                        await call_back(on_progress, job)
                 if job.status != last_status:
                     last_status = job.status
                     await self._update(rid, status=job.status, output_url=job.output_url)
@@ -287,7 +266,7 @@ class Renders(Resource):
                     return job
                 if job.done:
                     await self._forget(rid)
-                    raise errors.RenderFailed(
+                    raise errors.RenderFailedError(
                         f"render {rid} {job.status}: {job.error or 'no reason given'}",
                         render_id=rid,
                         error=job.error,
@@ -299,7 +278,7 @@ class Renders(Resource):
                         await self.cancel(rid)
                     except errors.NemoError as exc:
                         logger.warning("cancelling render %s after its deadline: %s", rid, exc)
-                raise errors.RenderTimeout(
+                raise errors.RenderTimeoutError(
                     f"render {rid} not finished before the deadline (last status: "
                     f"{last_status or 'unknown'}); wait on the same id to resume",
                     render_id=rid,
@@ -380,7 +359,7 @@ class Renders(Resource):
         turns: the second waits for the first and returns its file.
 
         Raises:
-            InvalidArgument: ``path`` is empty, or its name is too long to hold the
+            InvalidArgumentError: ``path`` is empty, or its name is too long to hold the
                 partial file's name beside it (nothing sent).
             FileExistsError: the target exists and ``overwrite`` is false (nothing
                 fetched), unless it is this render's own file, placed by a download
@@ -388,18 +367,18 @@ class Renders(Resource):
                 forgotten and the path returned.
             NotFoundError: the service has no such render; a journal entry for it
                 that the service never acknowledged is dropped.
-            UnsafeFilename: the server-supplied name is not one plain file name.
+            UnsafeFilenameError: the server-supplied name is not one plain file name.
             DownloadError: neither source delivered the file.
         """
         rid = check_id("render id", render_id)
         if is_writable(path):
             return await _chosen.download_to_stream(self, rid, cast(Writable, path), on_progress)
         target = check_target(cast("str | Path", path), rid)
-        directory = target if _is_dir(target) else None
-        if directory is None and _exists(target) and not overwrite:
+        directory = target if target.is_dir() else None
+        if directory is None and target.exists() and not overwrite:
             if await self._placed_before(rid, target):
                 return target
-            raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+            raise errors.file_exists(target)
         try:
             job = await self.get(rid)
         except errors.NotFoundError:
@@ -410,7 +389,7 @@ class Renders(Resource):
         if not job.succeeded:
             await self._forget(rid)
             reason = job.error or "no file"
-            raise errors.RenderFailed(
+            raise errors.RenderFailedError(
                 f"render {rid} {job.status}: {reason}", render_id=rid, error=job.error
             )
         sources: list[_download.Source] = []
@@ -425,10 +404,10 @@ class Renders(Resource):
             target = await _download.resolve_target(
                 self._transport, sources, directory, url=url, default_name=f"{rid}.mp4", key=rid
             )
-            if _exists(target) and not overwrite:
+            if target.exists() and not overwrite:
                 if await self._placed_before(rid, target):
                     return target
-                raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+                raise errors.file_exists(target)
         await self._update(rid, path=str(target))
 
         async def placing() -> None:
@@ -505,8 +484,8 @@ def check_target(path: str | Path, key: str | None = None) -> Path:
     a name that cannot hold it is refused here, not after a render was paid for.
     """
     if isinstance(path, str) and not path.strip():
-        raise errors.InvalidArgument("the download path is empty; give a file or a directory")
+        raise errors.InvalidArgumentError("the download path is empty; give a file or a directory")
     target = Path(path)
-    if not _is_dir(target):
+    if not target.is_dir():
         _download.check_name_fits(target, key)
     return target

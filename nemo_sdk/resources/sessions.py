@@ -37,7 +37,7 @@ class Sessions(Resource):
         body: dict[str, str] = {"task_name": task_name}
         if language is not None:
             if not _LANGUAGE.fullmatch(language):
-                raise errors.InvalidArgument(f"language must be an ISO code, got {language!r}")
+                raise errors.InvalidArgumentError(f"language must be an ISO code, got {language!r}")
             body["language"] = language
         doc, info = await self._transport.answer(
             "POST", "/api/tasks/me/with-session/nemo_agent", json=body
@@ -71,7 +71,7 @@ class Sessions(Resource):
         if sid and not tid:
             tid = _task_ids(self._transport).get(sid)
         if not sid or not tid:
-            raise errors.InvalidArgument(
+            raise errors.InvalidArgumentError(
                 "claim_link needs the session's task_id too: pass the Session that "
                 "sessions.create() returned, or session_id= and task_id="
             )

@@ -8,9 +8,11 @@ from .._transport import check_id
 from ..models.state import SessionState
 from ._base import Resource
 
+__all__ = ["State", "StateResource"]
 
-class StateResource(Resource):
-    """State calls."""
+
+class State(Resource):
+    """State calls (``nemo.state``)."""
 
     async def get(self, session_id: str) -> SessionState:
         """``GET /api/state/nemo_agent/me/<sid>/latest``, with the draft parsed into models."""
@@ -24,3 +26,8 @@ class StateResource(Resource):
         if tokens.user_id is None and state.user_id:
             tokens.user_id = state.user_id
         return state
+
+
+StateResource = State
+"""Deprecated alias of :class:`State` (the same class), its name before resources were
+named like ``Renders`` and ``Sessions``."""

@@ -18,7 +18,7 @@ from yarl import URL
 from .. import errors
 from .._envelope import data_of, reading
 from .._media_types import CONTENT_TYPES, HEAD_BYTES, extension_of, sniff
-from .._multipart import FilePart, ProgressCallback, multipart_body
+from .._multipart import FilePart, UploadProgress, multipart_body
 from .._response_info import attach
 from .._transport import check_id, client_timeout
 from ..models.upload import UploadedFile
@@ -132,7 +132,7 @@ class Uploads(Resource):
         session_id: str,
         files: UploadSource | Sequence[UploadSource],
         *,
-        on_progress: ProgressCallback | None = None,
+        on_progress: UploadProgress | None = None,
     ) -> list[UploadedFile]:
         """Upload one or more files in one multipart request.
 

@@ -45,10 +45,10 @@ from ._wrap import Facade, blocking, child, wrapped
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from .._chat_reply import ChatReply
     from .._download import DownloadProgress
     from .._download_stream import Writable
     from ..events import ChatEvent
-    from ..models.chat import ChatReply
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -57,10 +57,12 @@ __all__ = [
     "Auth",
     "Chat",
     "ChatStream",
+    "Credits",
     "CreditsResource",
     "NemoClient",
     "Renders",
     "Sessions",
+    "State",
     "StateResource",
     "Uploads",
 ]
@@ -78,6 +80,11 @@ class Auth(Facade[_auth.Auth]):
         return self._target.user_id
 
     @property
+    def scopes(self) -> tuple[str, ...] | None:
+        """The token's scopes, when the service listed them."""
+        return self._target.scopes
+
+    @property
     def client_id(self) -> str:
         """The ``X-Client-Id`` this client sends."""
         return self._target.client_id
@@ -90,16 +97,21 @@ class Sessions(Facade[_sessions.Sessions]):
     claim_link = blocking(_sessions.Sessions.claim_link)
 
 
-class CreditsResource(Facade[_credits.CreditsResource]):
+class Credits(Facade[_credits.Credits]):
     """The credit balance (``nemo.credits``), blocking."""
 
-    balance = blocking(_credits.CreditsResource.balance)
+    balance = blocking(_credits.Credits.balance)
 
 
-class StateResource(Facade[_state.StateResource]):
+class State(Facade[_state.State]):
     """A session's state and draft (``nemo.state``), blocking."""
 
-    get = blocking(_state.StateResource.get)
+    get = blocking(_state.State.get)
+
+
+# Deprecated aliases (the same classes): the names before resources were named like Renders.
+CreditsResource = Credits
+StateResource = State
 
 
 class Uploads(Facade[_uploads.Uploads]):
@@ -259,7 +271,7 @@ class NemoClient(Facade[AsyncNemoClient]):
     @_same_arguments_as(AsyncNemoClient)
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if kwargs.get("http_session") is not None:
-            raise errors.InvalidArgument(
+            raise errors.InvalidArgumentError(
                 "the sync NemoClient runs on a private event loop: it cannot use an "
                 "aiohttp session made on another one (leave http_session out)"
             )
@@ -277,8 +289,8 @@ class NemoClient(Facade[AsyncNemoClient]):
 
     auth = child(Auth)
     sessions = child(Sessions)
-    credits = child(CreditsResource)
-    state = child(StateResource)
+    credits = child(Credits)
+    state = child(State)
     uploads = child(Uploads)
     renders = child(Renders)
     chat = child(Chat)

@@ -108,7 +108,7 @@ def _check_error(exc: NemoError, expect: Expect, rig: Rig) -> None:
             assert exc.register_url in str(exc)  # type: ignore[attr-defined]
         else:
             assert getattr(exc, name) == value, name
-    if type(exc).__name__ == "ExportBlocked":
+    if type(exc).__name__ == "ExportBlockedError":
         assert "NEMO_TOKEN" in str(exc)  # says what unlocks export
 
 

@@ -216,7 +216,7 @@ async def test_same_job_id_twice_is_refused(temporal: Client, make_rig: Any) -> 
     [
         ("chat", "2001", "InsufficientCreditsError"),
         ("chat", "1002", "SessionNotFoundError"),
-        ("export", "402", "ExportBlocked"),
+        ("export", "402", "ExportBlockedError"),
     ],
 )
 async def test_permanent_error_ends_the_workflow_at_once(

@@ -24,6 +24,16 @@ async def test_generate_and_export_refuses_a_token_that_cannot_export(tmp_path: 
         assert "nothing was generated" in str(caught.value)
         assert emu.count("chat") == 0  # was: generated (100 credits), then 402
         assert (await nemo.credits.balance()).available == 100
+        assert nemo.auth.scopes == ("read", "write", "upload")
+
+
+async def test_scopes_are_none_until_a_token_is_known(tmp_path: Path) -> None:
+    async with Emulator() as emu, NemoClient(
+        base_url=emu.url, client_id_path=tmp_path / "cid", journal_path=False
+    ) as nemo:  # fmt: skip
+        assert nemo.auth.scopes is None
+        await nemo.auth.ensure_token()
+        assert nemo.auth.scopes is not None and "render" in nemo.auth.scopes
 
 
 def test_an_empty_nemo_token_is_logged(caplog: pytest.LogCaptureFixture) -> None:

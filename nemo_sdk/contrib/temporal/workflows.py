@@ -74,7 +74,7 @@ def _rate_limited(exc: ActivityError) -> timedelta | None:
 
 
 def _ready(exc: ActivityError) -> ApplicationError:
-    return _permanent(exc) or ApplicationError(str(exc.cause or exc), type="StreamInterrupted")
+    return _permanent(exc) or ApplicationError(str(exc.cause or exc), type="StreamInterruptedError")
 
 
 @workflow.defn(name="nemo.MakeVideo")
@@ -155,7 +155,7 @@ class MakeVideo:
         raise ApplicationError(
             f"session {session_id}: no exportable draft after {job.watch_reads} state reads; "
             "the message was not re-sent (it may still be charged)",
-            type="StreamInterrupted",
+            type="StreamInterruptedError",
             non_retryable=True,
         )
 
