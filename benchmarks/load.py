@@ -33,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from nemo_sdk import NemoClient, NemoError  # noqa: E402 - after the path set-up
+from nemo_sdk import NemoClient, NemoError, RenderSettings  # noqa: E402 - after the path set-up
 
 DOC = ROOT / "docs" / "reliability.md"
 BEGIN, END = "<!-- load:begin -->", "<!-- load:end -->"
@@ -98,7 +98,7 @@ async def run_flows(url: str, flows: int, folder: Path, poll_interval: float) ->
         base_url=url,
         client_id_path=folder / "client_id",
         journal_path=folder / "journal.sqlite3",
-        render_poll_interval=poll_interval,
+        render_settings=RenderSettings(poll_interval=poll_interval),
     ) as nemo:
 
         async def flow(i: int) -> None:

@@ -3,7 +3,7 @@
 For renders of about 2, 30 and 90 s (emulator ``render_seconds``; its progress is reported
 as the render goes, in proportion to the time passed), every render is waited on twice
 over, at the same time, by two clients: one on the adaptive schedule (the default), one
-polling every 10 s (``render_poll_interval=10``, the old default). Real time, not scaled:
+polling every 10 s (``RenderSettings(poll_interval=10)``, the old default). Real time, not scaled:
 the lag is ``time the SDK returned - time the emulator marked the render completed``, both
 read from this process's wall clock. Polls are counted from the emulator's request log,
 per render. The budget is one poll per 5 s of render time, plus two (``budget``, render
@@ -22,20 +22,18 @@ import statistics
 import time
 from typing import Any
 
-from nemo_sdk import NemoClient
+from nemo_sdk import NemoClient, RenderSettings
 from nemo_sdk.emulator import Emulator
 
 DRAFT = {"t": [{"tt": 7, "sg": [{"d": 1000, "m": {"text": "poll me"}}]}]}
 SCHEDULES: dict[str, dict[str, Any]] = {
     "adaptive": {},
-    "fixed 10 s": {"render_poll_interval": 10.0},
+    "fixed 10 s": {"render_settings": RenderSettings(poll_interval=10.0)},
 }
 
 
 async def one(emu: Emulator, schedule: str) -> dict[str, Any]:
-    async with NemoClient(
-        base_url=emu.url, journal_path=False, **SCHEDULES[schedule]
-    ) as nemo:
+    async with NemoClient(base_url=emu.url, journal_path=False, **SCHEDULES[schedule]) as nemo:
         session = await nemo.sessions.create()
         emu.set_draft(session.id, DRAFT)
         job = await nemo.renders.export(session.id, width=64, height=36, fps=4)

@@ -22,6 +22,9 @@ _EXPORTS: dict[str, str] = {  # public name -> the module that defines it
     "Attribution": ".config",
     "ChatSettings": ".config",
     "ClientConfig": ".config",
+    "ClientOptions": ".config",
+    "Limits": ".config",
+    "RenderSettings": ".config",
     "RetrySettings": ".config",
     "Timeouts": ".config",
     "APIConnectionError": ".errors",
@@ -120,6 +123,9 @@ if TYPE_CHECKING:
     from .config import Attribution as Attribution
     from .config import ChatSettings as ChatSettings
     from .config import ClientConfig as ClientConfig
+    from .config import ClientOptions as ClientOptions
+    from .config import Limits as Limits
+    from .config import RenderSettings as RenderSettings
     from .config import RetrySettings as RetrySettings
     from .config import Timeouts as Timeouts
     from .errors import APIConnectionError as APIConnectionError

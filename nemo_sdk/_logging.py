@@ -7,7 +7,14 @@ import os
 
 from ._secrets import redact
 
-__all__ = ["RedactingFilter", "configure_from_env", "logger", "redact", "warn_once"]
+__all__ = [
+    "RedactingFilter",
+    "configure_from_env",
+    "log_to_stderr",
+    "logger",
+    "redact",
+    "warn_once",
+]
 
 logger = logging.getLogger("nemo_sdk")
 
@@ -42,7 +49,15 @@ logger.addFilter(RedactingFilter())
 def configure_from_env() -> None:
     """``NEMO_LOG=debug`` (or ``info``) sends the SDK's log to stderr, once."""
     level = os.environ.get("NEMO_LOG", "").strip().lower()
-    if level not in ("debug", "info") or getattr(logger, "_nemo_configured", False):
+    if level in ("debug", "info"):
+        log_to_stderr(level)
+
+
+def log_to_stderr(level: str) -> None:
+    """Send the SDK's log, at ``level`` (``debug``: every request), to stderr, once a process."""
+    if getattr(logger, "_nemo_configured", False):
+        if level == "debug":  # a client with log_requests=True after NEMO_LOG=info
+            logger.setLevel(logging.DEBUG)
         return
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s nemo_sdk %(levelname)s %(message)s"))

@@ -4,24 +4,34 @@ from __future__ import annotations
 
 import asyncio
 from functools import cached_property
-from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import aiohttp
-import attrs
-from yarl import URL
 
 from . import workflows
-from ._logging import configure_from_env
+from ._logging import configure_from_env, log_to_stderr
 from ._retry import Sleep
 from ._transport import Transport
-from .config import ChatSettings, ClientConfig, RetrySettings, Timeouts, TokenCacheOption
+from .config import (
+    ChatSettings,
+    ClientConfig,
+    ClientOptions,
+    RenderSettings,
+    RetrySettings,
+    Timeouts,
+    derive_config,
+    given_options,
+    takes_client_options,
+)
+from .errors import ConfigurationError
 
 # Each resource module is imported when its attribute is first read, not here: the
 # resources bring the pydantic wire models, and a program that only checks credits
 # should not pay for defining the chat, draft and render models at import time.
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from .resources.auth import Auth
     from .resources.chat import Chat
     from .resources.credits import Credits
@@ -40,10 +50,16 @@ class NemoClient:
             session = await nemo.sessions.create(language="en")
 
     Settings come from the arguments, then the environment (``NEMO_TOKEN``,
-    ``NEMO_API_URL``, ``NEMO_WEB_URL``, ``NEMO_CLIENT_ID``, ``NEMO_TOKEN_CACHE``),
-    then defaults. A malformed one is a :class:`ConfigurationError` naming it (the
-    environment variable when it came from there), raised here, before anything is sent.
-    Without a token the client gets an anonymous one on first use.
+    ``NEMO_API_URL``, ``NEMO_WEB_URL``, ``NEMO_CLIENT_ID``, ``NEMO_TOKEN_CACHE``,
+    ``NEMO_LOG``, the ``NEMO_RENDER_*`` and ``NEMO_CHAT_*`` waits), then defaults. The
+    keyword arguments are :class:`~nemo_sdk.config.ClientOptions` (each is described
+    there): the common ones, ``token``, ``base_url``, ``timeout`` and ``max_retries``, and
+    the groups, as httpx has them: ``timeouts`` (:class:`Timeouts`), ``retry``
+    (:class:`RetrySettings`), ``limits`` (:class:`Limits`), ``chat_settings``
+    (:class:`ChatSettings`) and ``render_settings`` (:class:`RenderSettings`). A malformed
+    setting is a :class:`ConfigurationError` naming it (the environment variable when it
+    came from there), raised here, before anything is sent. Without a token the client
+    gets an anonymous one on first use.
 
     Lifecycle: a client belongs to the event loop it first sends from (its connections
     live there); using it from another loop raises :class:`EventLoopMismatchError`, so
@@ -52,94 +68,41 @@ class NemoClient:
     closes the pool (closing a copy is a no-op), as in openai-python.
 
     Args:
-        base_url: the API's base URL.
-        web_url: the web app's URL (browser links, registration link).
-        token: a bearer token; beats ``NEMO_TOKEN``.
-        client_id: the ``X-Client-Id``; else ``NEMO_CLIENT_ID``, else a persisted UUID.
-        client_id_path: where the client id is persisted
-            (default ``$XDG_CONFIG_HOME/nemovideo/client_id``).
-        allow_anonymous_reauth: renew an expired token anonymously. Default: only
-            for tokens the client got itself, never for one you supplied.
-        token_cache: keep the anonymous token between runs, per API URL, owner-only
-            (the service gives one per client id per 7 days). ``None`` (default):
-            as ``NEMO_TOKEN_CACHE`` says (``1`` or a path), else off; ``False``: off;
-            ``True``: ``$XDG_CONFIG_HOME/nemovideo/tokens.json``; a path: that file.
-            A token you supply is never written.
-        timeouts: connect, read-idle and total timeouts.
-        retry: how the retry rules wait (tests make these milliseconds).
-        chat_settings: how chat turns wait and recover (see :class:`ChatSettings`).
-        source: the ``X-Skill-Source`` attribution header (``nemo-sdk``).
-        version: the ``X-Skill-Version`` attribution header (the SDK version).
-        platform: the ``X-Skill-Platform`` attribution header (detected).
-        journal_path: where the render job journal is kept (default
-            ``$XDG_CONFIG_HOME/nemovideo/renders.sqlite3``); ``False`` turns it off.
-        render_poll_interval: a fixed time between polls of ``renders.wait`` (default:
-            ``NEMO_RENDER_POLL_INTERVAL``, else an adaptive schedule, polls 2 s apart at least).
-        trust_env: send requests through the proxy ``HTTPS_PROXY`` (``HTTP_PROXY`` for
-            an ``http://`` URL) names, unless ``NO_PROXY`` lists the host (default
-            ``True``, as requests and httpx do); ``False`` always connects directly.
-        max_connections: the most connections the pool opens at once (100; 0: no limit).
-        max_connections_per_host: the most to one host (0, default: no limit but the total).
+        config: a ready :class:`ClientConfig`, instead of the settings: giving both is
+            a :class:`ConfigurationError` (change one with ``attrs.evolve(config, ...)``).
         http_session: an aiohttp session to use; the client then does not close it
             (nor applies ``trust_env`` and the pool limits: the session has its own).
-        config: a ready :class:`ClientConfig` (the other settings are then ignored).
+        sleep: what the retry rules and polls wait with (``asyncio.sleep``).
+        **options: the settings (:class:`~nemo_sdk.config.ClientOptions`).
     """
 
+    @takes_client_options
     def __init__(
         self,
         *,
-        base_url: str | URL | None = None,
-        web_url: str | URL | None = None,
-        token: str | None = None,
-        client_id: str | None = None,
-        client_id_path: str | Path | None = None,
-        allow_anonymous_reauth: bool | None = None,
-        token_cache: TokenCacheOption = None,
-        timeouts: Timeouts | None = None,
-        retry: RetrySettings | None = None,
-        chat_settings: ChatSettings | None = None,
-        source: str | None = None,
-        version: str | None = None,
-        platform: str | None = None,
-        journal_path: str | Path | Literal[False] | None = None,
-        render_poll_interval: float | None = None,
-        trust_env: bool = True,
-        max_connections: int = 100,
-        max_connections_per_host: int = 0,
-        http_session: aiohttp.ClientSession | None = None,
         config: ClientConfig | None = None,
+        http_session: aiohttp.ClientSession | None = None,
         sleep: Sleep | None = None,
         _transport: Transport | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        configure_from_env()
-        if _transport is not None:
+        if _transport is not None:  # a with_options copy
             self._transport = _transport
-        else:
-            self._transport = Transport(
-                config
-                or ClientConfig.resolve(
-                    base_url=base_url,
-                    web_url=web_url,
-                    token=token,
-                    client_id=client_id,
-                    client_id_path=client_id_path,
-                    allow_anonymous_reauth=allow_anonymous_reauth,
-                    token_cache=token_cache,
-                    source=source,
-                    version=version,
-                    platform=platform,
-                    timeouts=timeouts,
-                    retry=retry,
-                    journal_path=journal_path,
-                    render_poll_interval=render_poll_interval,
-                    chat=chat_settings,
-                    trust_env=trust_env,
-                    max_connections=max_connections,
-                    max_connections_per_host=max_connections_per_host,
-                ),
-                http_session=http_session,
-                sleep=sleep or asyncio.sleep,
+            return
+        given = given_options(options, "NemoClient")  # a misspelt name is a TypeError
+        if config is None:
+            config = ClientConfig.resolve(**options)
+        elif given:
+            raise ConfigurationError(
+                f"config= is a complete ClientConfig: {', '.join(f'{n}=' for n in given)} "
+                "would be ignored. Pass the settings, or a config made with them "
+                "(attrs.evolve(config, ...)), not both"
             )
+        if config.log_requests:
+            log_to_stderr("debug")
+        elif options.get("log_requests") is None:  # log_requests=False: NEMO_LOG is not asked
+            configure_from_env()
+        self._transport = Transport(config, http_session=http_session, sleep=sleep or asyncio.sleep)
 
     @cached_property
     def auth(self) -> Auth:
@@ -210,22 +173,25 @@ class NemoClient:
         timeout: float | Timeouts | None = None,
         max_retries: int | None = None,
         retry: RetrySettings | None = None,
+        chat_settings: ChatSettings | None = None,
+        render_settings: RenderSettings | None = None,
     ) -> NemoClient:
-        """A copy with other timeouts or retries that shares this client's connection pool.
+        """A copy with other per-request settings that shares this client's connection pool.
 
-        A number for ``timeout`` sets the total per-request timeout. The copy needs no
-        closing: its ``close()`` (or ``async with`` block) leaves the shared pool open,
-        and closing this client closes it for every copy.
+        The arguments mean what they mean to the constructor (``None`` keeps this
+        client's): a number for ``timeout`` sets the total per-request timeout, and
+        ``max_retries`` beats ``retry``'s. The pool's ``limits`` stay the original's. The
+        copy needs no closing: its ``close()`` (or ``async with`` block) leaves the shared
+        pool open, and closing this client closes it for every copy.
         """
-        config = self.config
-        if isinstance(timeout, Timeouts):
-            config = attrs.evolve(config, timeouts=timeout)
-        elif timeout is not None:
-            config = attrs.evolve(config, timeouts=attrs.evolve(config.timeouts, total=timeout))
-        if retry is not None:
-            config = attrs.evolve(config, retry=retry)
-        if max_retries is not None:
-            config = attrs.evolve(config, retry=attrs.evolve(config.retry, max_retries=max_retries))
+        config = derive_config(
+            self.config,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry=retry,
+            chat_settings=chat_settings,
+            render_settings=render_settings,
+        )
         return NemoClient(_transport=self._transport.derive(config))
 
     async def close(self) -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import math
 import os
 import re
+import sys
 import uuid
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypedDict, TypeVar
 
 import attrs
 from yarl import URL
@@ -17,6 +20,9 @@ from yarl import URL
 from ._logging import logger
 from ._version import __version__
 from .errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 DEFAULT_API_URL = "https://mega-api-prod.nemovideo.ai"
 DEFAULT_WEB_URL = "https://nemovideo.com"
@@ -95,11 +101,20 @@ def _seconds(*, positive: bool, optional: bool = False) -> Any:
     return check
 
 
-def _count(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ConfigurationError(
-            f"{type(instance).__name__}.{attribute.name} must be a whole number >= 0, got {value!r}"
-        )
+def _count_from(least: int) -> Any:
+    """An attrs validator: a whole number (not a bool) ``>= least``."""
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+            raise ConfigurationError(
+                f"{type(instance).__name__}.{attribute.name} must be a whole number "
+                f">= {least}, got {value!r}"
+            )
+
+    return check
+
+
+_count = _count_from(0)
 
 
 def _flag(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -167,12 +182,58 @@ class ChatSettings:
         still_working_every: how often ``on_still_working`` fires while a turn runs.
     """
 
-    drop_wait: float = 30.0
-    poll_interval: float = 60.0
-    unchanged_reads: int = attrs.field(default=5, validator=attrs.validators.ge(1))
-    heartbeat_timeout: float = attrs.field(default=600.0, validator=attrs.validators.gt(0))
-    overall_cap: float = attrs.field(default=900.0, validator=attrs.validators.gt(0))
-    still_working_every: float = attrs.field(default=120.0, validator=attrs.validators.gt(0))
+    # 0 means 0: read the state at once, and back to back (``unchanged_reads`` bounds it).
+    drop_wait: float = attrs.field(default=30.0, validator=_seconds(positive=False))
+    poll_interval: float = attrs.field(default=60.0, validator=_seconds(positive=False))
+    unchanged_reads: int = attrs.field(default=5, validator=_count_from(1))
+    heartbeat_timeout: float = attrs.field(default=600.0, validator=_seconds(positive=True))
+    overall_cap: float = attrs.field(default=900.0, validator=_seconds(positive=True))
+    still_working_every: float = attrs.field(default=120.0, validator=_seconds(positive=True))
+
+
+@attrs.frozen
+class RenderSettings:
+    """How ``renders.wait`` polls a render (API.md, "GET /api/render/proxy/lambda/<id>"); seconds.
+
+    Attributes:
+        poll_interval: a fixed time between polls, above zero. ``None`` (default): an
+            adaptive schedule aimed at the moment the render's progress says it ends.
+        poll_floor: the adaptive schedule's least gap between two polls (2 s).
+        timeout: how long a wait lasts before ``RenderTimeout`` (600 s; 0: one poll).
+    """
+
+    poll_interval: float | None = attrs.field(
+        default=None, validator=_seconds(positive=True, optional=True)
+    )
+    poll_floor: float = attrs.field(default=2.0, validator=_seconds(positive=True))
+    timeout: float = attrs.field(default=600.0, validator=_seconds(positive=False))
+
+
+def _limit(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigurationError(
+            f"{type(instance).__name__}.{attribute.name} must be a whole number >= 1, or None "
+            f"for no limit; got {value!r}"
+        )
+
+
+@attrs.frozen
+class Limits:
+    """The connection pool's limits (as ``httpx.Limits``); ``None``: no limit.
+
+    A request beyond them waits for a free connection. They do not apply to an
+    ``http_session=`` you pass: that session has its own connector.
+
+    Attributes:
+        max_connections: connections open at once, to all hosts (100).
+        max_connections_per_host: connections open at once to one host (``None``,
+            default: only the total caps them).
+    """
+
+    max_connections: int | None = attrs.field(default=100, validator=_limit)
+    max_connections_per_host: int | None = attrs.field(default=None, validator=_limit)
 
 
 @attrs.frozen
@@ -293,6 +354,193 @@ def _web_url(value: str | URL) -> URL:
     return check_url(value, "web_url")
 
 
+def _group_of(kind: type) -> Any:
+    """An attrs validator: an instance of the settings group ``kind``."""
+
+    def check(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, kind):
+            raise ConfigurationError(
+                f"{type(instance).__name__}.{attribute.name} must be a {kind.__name__}, "
+                f"got {value!r}"
+            )
+
+    return check
+
+
+class ClientOptions(TypedDict, total=False):
+    """The settings :class:`~nemo_sdk.NemoClient` and :meth:`ClientConfig.resolve` take.
+
+    Each is a keyword argument. ``None``, or leaving it out: the environment variable
+    named, then the default. Related settings come in groups, as httpx's config objects
+    do: :class:`Timeouts`, :class:`RetrySettings`, :class:`Limits`, :class:`ChatSettings`,
+    :class:`RenderSettings`.
+    """
+
+    token: str | None
+    """A bearer token; else ``NEMO_TOKEN``, else an anonymous one on first use."""
+    base_url: str | URL | None
+    """The API's base URL; else ``NEMO_API_URL``, else the service's."""
+    timeout: float | Timeouts | None
+    """Seconds for one whole request (``Timeouts.total``), or a :class:`Timeouts`."""
+    max_retries: int | None
+    """Retries of an idempotent request (``RetrySettings.max_retries``, 2); beats ``retry``'s."""
+    timeouts: Timeouts | None
+    """Connect, read-idle and total timeouts (as ``timeout=Timeouts(...)``)."""
+    retry: RetrySettings | None
+    """How the retry rules wait (tests make these milliseconds)."""
+    limits: Limits | None
+    """The connection pool's limits (100 connections; none per host)."""
+    chat_settings: ChatSettings | None
+    """How chat turns wait and recover; else ``NEMO_CHAT_DROP_WAIT`` and
+    ``NEMO_CHAT_POLL_INTERVAL`` over the defaults."""
+    render_settings: RenderSettings | None
+    """How ``renders.wait`` polls; else ``NEMO_RENDER_POLL_INTERVAL`` and
+    ``NEMO_RENDER_POLL_FLOOR`` over the defaults."""
+    web_url: str | URL | None
+    """The web app's URL (browser links); else ``NEMO_WEB_URL``."""
+    client_id: str | None
+    """The ``X-Client-Id``; else ``NEMO_CLIENT_ID``, else a persisted UUID."""
+    client_id_path: str | Path | None
+    """Where the client id is kept (``$XDG_CONFIG_HOME/nemovideo/client_id``)."""
+    allow_anonymous_reauth: bool | None
+    """Renew an expired token anonymously; default: only a token the client got itself."""
+    token_cache: TokenCacheOption
+    """Keep the anonymous token between runs: ``True`` (the default file), a path, ``False``;
+    else ``NEMO_TOKEN_CACHE``; off by default. A token you supply is never written."""
+    source: str | None
+    """The ``X-Skill-Source`` attribution header (``nemo-sdk``)."""
+    version: str | None
+    """The ``X-Skill-Version`` attribution header (the SDK's version)."""
+    platform: str | None
+    """The ``X-Skill-Platform`` attribution header; else ``SKILL_SOURCE``, else detected."""
+    journal_path: str | Path | Literal[False] | None
+    """The render journal (``$XDG_CONFIG_HOME/nemovideo/renders.sqlite3``); ``False``: none."""
+    trust_env: bool | None
+    """Go through the proxy ``HTTPS_PROXY``/``HTTP_PROXY`` names unless ``NO_PROXY`` lists
+    the host (``True``, as requests and httpx); ``False``: always connect directly."""
+    log_requests: bool | None
+    """``True``: log every request to stderr, token-redacted, as ``NEMO_LOG=debug`` does
+    (the SDK's logger, for the whole process); default: as ``NEMO_LOG`` says."""
+    render_poll_interval: float | None
+    """Deprecated: ``render_settings=RenderSettings(poll_interval=...)``."""
+    render_poll_floor: float | None
+    """Deprecated: ``render_settings=RenderSettings(poll_floor=...)``."""
+    render_timeout: float | None
+    """Deprecated: ``render_settings=RenderSettings(timeout=...)``."""
+    max_connections: int | None
+    """Deprecated: ``limits=Limits(max_connections=...)`` (0 there is ``None``)."""
+    max_connections_per_host: int | None
+    """Deprecated: ``limits=Limits(max_connections_per_host=...)`` (0 there is ``None``)."""
+
+
+# A retired loose setting -> (the group option that holds it now, the group's field).
+DEPRECATED: dict[str, tuple[str, str]] = {
+    "render_poll_interval": ("render_settings", "poll_interval"),
+    "render_poll_floor": ("render_settings", "poll_floor"),
+    "render_timeout": ("render_settings", "timeout"),
+    "max_connections": ("limits", "max_connections"),
+    "max_connections_per_host": ("limits", "max_connections_per_host"),
+}
+_GROUP_CLASS = {"render_settings": "RenderSettings", "limits": "Limits"}
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _warn_deprecated(name: str) -> None:
+    group, field = DEPRECATED[name]
+    # Blame the caller's line: the first frame outside this package.
+    frame, level = sys._getframe(0), 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(
+        f"{name}= is deprecated: pass {group}={_GROUP_CLASS[group]}({field}=...)",
+        DeprecationWarning,
+        stacklevel=level,
+    )
+
+
+def option_names(deprecated: bool = True) -> list[str]:
+    """The names :class:`ClientOptions` holds, in order (the retired ones last, if asked)."""
+    return [name for name in ClientOptions.__annotations__ if deprecated or name not in DEPRECATED]
+
+
+def given_options(options: Mapping[str, Any], caller: str) -> dict[str, Any]:
+    """The options set (not ``None``); a name that is not an option is a ``TypeError``."""
+    known = ClientOptions.__annotations__
+    for name in options:
+        if name not in known:
+            raise TypeError(f"{caller}() got an unexpected keyword argument {name!r}")
+    return {name: value for name, value in options.items() if value is not None}
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+
+def takes_client_options(function: F) -> F:
+    """Spell ``**options`` out as :class:`ClientOptions`' keywords in ``function``'s run-time
+    signature (for ``help()``, editors that read it, and the sync client that copies it)."""
+    signature = inspect.signature(function)
+    own = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    spelled = [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=getattr(hint, "__forward_arg__", hint),  # 3.10 keeps a ForwardRef
+        )
+        for name, hint in ClientOptions.__annotations__.items()
+        if name not in DEPRECATED
+    ]
+    positional = [p for p in own if p.kind is not p.KEYWORD_ONLY]
+    keywords = [p for p in own if p.kind is p.KEYWORD_ONLY]
+    public = [p for p in keywords if not p.name.startswith("_")]
+    private = [p for p in keywords if p.name.startswith("_")]
+    function.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*positional, *spelled, *public, *private]
+    )
+    return function
+
+
+def _with_timeout(timeouts: Timeouts, timeout: float | Timeouts | None) -> Timeouts:
+    if timeout is None:
+        return timeouts
+    if isinstance(timeout, Timeouts):
+        return timeout
+    return attrs.evolve(timeouts, total=timeout)
+
+
+def _with_max_retries(retry: RetrySettings, max_retries: int | None) -> RetrySettings:
+    return retry if max_retries is None else attrs.evolve(retry, max_retries=max_retries)
+
+
+def _group(given: dict[str, Any], option: str, kind: type[T], fallback: Callable[[], T]) -> T:
+    """The group ``option`` names (else ``fallback()``), with the retired loose ones it holds."""
+    value = given.pop(option, None)
+    if value is not None and not isinstance(value, kind):
+        raise ConfigurationError(f"{option} must be a {kind.__name__}, got {value!r}")
+    loose: dict[str, Any] = {}
+    for name, (group, field) in DEPRECATED.items():
+        if group == option and name in given:
+            _warn_deprecated(name)
+            raw = given.pop(name)
+            # The loose limits spoke aiohttp (0: no limit); Limits says None for that.
+            zero_is_none = option == "limits" and type(raw) is int and raw == 0
+            loose[field] = None if zero_is_none else raw
+    if value is not None and loose:
+        names = ", ".join(f"{f}=" for f in loose)
+        raise ConfigurationError(
+            f"{option}= and {names} were both given: set {names} inside {option}= only"
+        )
+    chosen = fallback() if value is None else value
+    if not loose:
+        return chosen
+    try:
+        return attrs.evolve(chosen, **loose)  # type: ignore[misc]
+    except ConfigurationError as exc:  # named as the caller spelled it
+        names = ", ".join(n for n, (g, f) in DEPRECATED.items() if g == option and f in loose)
+        raise ConfigurationError(f"{names} (deprecated; now {option}=): {exc}") from None
+
+
 @attrs.frozen
 class ClientConfig:
     """Everything a client needs to know, resolved once.
@@ -310,23 +558,19 @@ class ClientConfig:
     client_id: str | None = None
     client_id_path: Path | None = None
     token_cache: Path | None = None
-    attribution: Attribution = Attribution()
-    timeouts: Timeouts = Timeouts()
-    retry: RetrySettings = RetrySettings()
-    chat: ChatSettings = ChatSettings()
-    log_requests: bool = False
-    journal_path: Path | None = None
-    # None: the adaptive schedule (nemo_sdk._poll_schedule), polls at least this far apart.
-    render_poll_interval: float | None = attrs.field(
-        default=None, validator=_seconds(positive=True, optional=True)
+    attribution: Attribution = attrs.field(default=Attribution(), validator=_group_of(Attribution))
+    timeouts: Timeouts = attrs.field(default=Timeouts(), validator=_group_of(Timeouts))
+    retry: RetrySettings = attrs.field(default=RetrySettings(), validator=_group_of(RetrySettings))
+    limits: Limits = attrs.field(default=Limits(), validator=_group_of(Limits))
+    chat: ChatSettings = attrs.field(default=ChatSettings(), validator=_group_of(ChatSettings))
+    render: RenderSettings = attrs.field(
+        default=RenderSettings(), validator=_group_of(RenderSettings)
     )
-    render_poll_floor: float = attrs.field(default=2.0, validator=_seconds(positive=True))
-    render_timeout: float = attrs.field(default=600.0, validator=_seconds(positive=True))
+    # Log every request (NEMO_LOG=debug's lines) to stderr; the client turns it on.
+    log_requests: bool = attrs.field(default=False, validator=_flag)
+    journal_path: Path | None = None
     # The forward proxy from HTTPS_PROXY/HTTP_PROXY/NO_PROXY (as requests and httpx do).
     trust_env: bool = attrs.field(default=True, validator=_flag)
-    # The connection pool's limits; 0 is no limit (aiohttp's meaning).
-    max_connections: int = attrs.field(default=100, validator=_count)
-    max_connections_per_host: int = attrs.field(default=0, validator=_count)
 
     def __attrs_post_init__(self) -> None:
         # A config built by hand is held to what ``resolve`` checks (under the field names).
@@ -335,46 +579,51 @@ class ClientConfig:
         for name in ("source", "version", "platform"):
             check_header_value(getattr(self.attribution, name), f"attribution.{name}")
 
+    # Read-only views kept for code that read the loose settings; the groups hold them.
+    @property
+    def render_poll_interval(self) -> float | None:
+        """``render.poll_interval``."""
+        return self.render.poll_interval
+
+    @property
+    def render_poll_floor(self) -> float:
+        """``render.poll_floor``."""
+        return self.render.poll_floor
+
+    @property
+    def render_timeout(self) -> float:
+        """``render.timeout``."""
+        return self.render.timeout
+
+    @property
+    def max_connections(self) -> int:
+        """``limits.max_connections`` as aiohttp's connector takes it (0: no limit)."""
+        return 0 if self.limits.max_connections is None else self.limits.max_connections
+
+    @property
+    def max_connections_per_host(self) -> int:
+        """``limits.max_connections_per_host`` as aiohttp's connector takes it (0: no limit)."""
+        per_host = self.limits.max_connections_per_host
+        return 0 if per_host is None else per_host
+
     @classmethod
+    @takes_client_options
     def resolve(
-        cls,
-        *,
-        base_url: str | URL | None = None,
-        web_url: str | URL | None = None,
-        token: str | None = None,
-        client_id: str | None = None,
-        client_id_path: str | Path | None = None,
-        allow_anonymous_reauth: bool | None = None,
-        token_cache: TokenCacheOption = None,
-        source: str | None = None,
-        version: str | None = None,
-        platform: str | None = None,
-        timeouts: Timeouts | None = None,
-        retry: RetrySettings | None = None,
-        chat: ChatSettings | None = None,
-        journal_path: str | Path | Literal[False] | None = None,
-        render_poll_interval: float | None = None,
-        render_timeout: float | None = None,
-        env: Mapping[str, str] | None = None,
-        render_poll_floor: float | None = None,
-        trust_env: bool = True,
-        max_connections: int = 100,
-        max_connections_per_host: int = 0,
+        cls, *, env: Mapping[str, str] | None = None, **options: Unpack[ClientOptions]
     ) -> ClientConfig:
         """Resolve each setting from the arguments, then the environment, then defaults.
 
-        ``journal_path``: where the render job journal lives (default
-        ``$XDG_CONFIG_HOME/nemovideo/renders.sqlite3``); ``False`` turns it off.
-        ``token_cache``: keep anonymous tokens between runs (``True``:
-        ``$XDG_CONFIG_HOME/nemovideo/tokens.json``; a path: that file); else
-        ``NEMO_TOKEN_CACHE`` (``1``/``true`` or a path); off by default.
-        ``trust_env``: send requests through the proxy ``HTTPS_PROXY``/``HTTP_PROXY``
-        name, unless ``NO_PROXY`` lists the host. ``max_connections`` (100) and
-        ``max_connections_per_host`` (0): the pool's limits; 0 is no limit.
+        The arguments are :class:`ClientOptions` (``NemoClient`` takes the same ones);
+        ``env`` stands for ``os.environ``. A malformed setting is a
+        :class:`ConfigurationError` naming it (or the environment variable it came from).
         """
         env = os.environ if env is None else env
-        from ._env_waits import chat_from_env, seconds_from_env  # it imports this module
+        from ._env_waits import chat_from_env, render_from_env  # they import this module
 
+        given = given_options(options, "ClientConfig.resolve")
+        take = given.pop
+        base_url, web_url = take("base_url", None), take("web_url", None)
+        token = take("token", None)
         # Every setting is checked here, before anything is sent, and an error names it
         # as the user wrote it: the argument, or the environment variable it came from.
         api_url = check_url(
@@ -395,18 +644,32 @@ class ClientConfig:
                 logger.warning("NEMO_TOKEN is set but empty: using an anonymous token instead")
             token, source_of_token = None, "anonymous"
         check_header_value(token, "NEMO_TOKEN" if source_of_token == "env" else "token")
+        allow_anonymous_reauth = take("allow_anonymous_reauth", None)
         if allow_anonymous_reauth is None:
             # A token the user supplied belongs to their (maybe registered) account:
             # silently swapping it for an anonymous one would move their work to a
             # stranger's identity, so only tokens we minted are renewed by default.
             allow_anonymous_reauth = source_of_token == "anonymous"
+        client_id = take("client_id", None)
         cid = client_id or env.get("NEMO_CLIENT_ID") or None
         check_header_value(cid, "client_id" if client_id else "NEMO_CLIENT_ID")
+        client_id_path = take("client_id_path", None)
         if client_id_path is not None:
             cid_path: Path | None = check_file_path(Path(client_id_path), "client_id_path")
         else:
             cid_path = default_config_dir(env) / "client_id"
-        return cls(
+        source, version = take("source", None), take("version", None)
+        platform = take("platform", None)
+        journal_path = take("journal_path", None)
+
+        timeout, timeouts = take("timeout", None), take("timeouts", None)
+        if isinstance(timeout, Timeouts) and timeouts is not None:
+            raise ConfigurationError("timeout=Timeouts(...) and timeouts= both given: pass one")
+        if timeouts is not None and not isinstance(timeouts, Timeouts):
+            raise ConfigurationError(f"timeouts must be a Timeouts, got {timeouts!r}")
+        retry = _group(given, "retry", RetrySettings, RetrySettings)
+        log_requests = take("log_requests", None)
+        config = cls(
             api_url=api_url,
             web_url=web,
             token=token,
@@ -414,7 +677,7 @@ class ClientConfig:
             allow_anonymous_reauth=allow_anonymous_reauth,
             client_id=cid,
             client_id_path=cid_path,
-            token_cache=resolve_token_cache(token_cache, env),
+            token_cache=resolve_token_cache(take("token_cache", None), env),
             attribution=Attribution(
                 source=check_header_value(source, "source") or DEFAULT_SOURCE,
                 version=check_header_value(version, "version") or __version__,
@@ -422,10 +685,17 @@ class ClientConfig:
                 or check_header_value(detect_platform(env), "SKILL_SOURCE")
                 or "unknown",
             ),
-            timeouts=timeouts or Timeouts(),
-            retry=retry or RetrySettings(),
-            chat=chat or chat_from_env(env),
-            log_requests=env.get("NEMO_LOG", "").lower() == "debug",
+            timeouts=_with_timeout(Timeouts() if timeouts is None else timeouts, timeout),
+            retry=_with_max_retries(retry, take("max_retries", None)),
+            limits=_group(given, "limits", Limits, Limits),
+            # The environment's waits apply when the group is not given (a test's speed).
+            chat=_group(given, "chat_settings", ChatSettings, lambda: chat_from_env(env)),
+            render=_group(given, "render_settings", RenderSettings, lambda: render_from_env(env)),
+            log_requests=(
+                env.get("NEMO_LOG", "").strip().lower() == "debug"
+                if log_requests is None
+                else log_requests
+            ),
             journal_path=(
                 None
                 if journal_path is False
@@ -433,18 +703,29 @@ class ClientConfig:
                 if journal_path is not None
                 else default_config_dir(env) / "renders.sqlite3"
             ),
-            render_poll_interval=(
-                seconds_from_env(env, "NEMO_RENDER_POLL_INTERVAL")
-                if render_poll_interval is None
-                else render_poll_interval
-            ),
-            render_poll_floor=(
-                (seconds_from_env(env, "NEMO_RENDER_POLL_FLOOR") or 2.0)
-                if render_poll_floor is None
-                else render_poll_floor
-            ),
-            render_timeout=600.0 if render_timeout is None else render_timeout,
-            trust_env=trust_env,
-            max_connections=max_connections,
-            max_connections_per_host=max_connections_per_host,
+            trust_env=take("trust_env", True),
         )
+        assert not given, f"options not resolved: {sorted(given)}"  # tests/client/test_options.py
+        return config
+
+
+def derive_config(
+    config: ClientConfig,
+    *,
+    timeout: float | Timeouts | None = None,
+    max_retries: int | None = None,
+    retry: RetrySettings | None = None,
+    chat_settings: ChatSettings | None = None,
+    render_settings: RenderSettings | None = None,
+) -> ClientConfig:
+    """``config`` with other per-request settings (``NemoClient.with_options``); ``None`` keeps one.
+
+    ``max_retries`` beats ``retry``'s, as in :meth:`ClientConfig.resolve`.
+    """
+    return attrs.evolve(
+        config,
+        timeouts=_with_timeout(config.timeouts, timeout),
+        retry=_with_max_retries(config.retry if retry is None else retry, max_retries),
+        chat=config.chat if chat_settings is None else chat_settings,
+        render=config.render if render_settings is None else render_settings,
+    )

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from .client import NemoClient
+from .config import DEPRECATED, RenderSettings
 
 __all__ = ["DEMO_KNOBS", "embedded_client"]
 
@@ -32,6 +33,12 @@ DEMO_KNOBS: dict[str, Any] = {
 """The embedded emulator's knobs unless told otherwise."""
 
 
+# The options that set how renders are polled: any of them, and the demo's default stays out.
+_RENDER_OPTIONS = {"render_settings"} | {
+    name for name, (group, _) in DEPRECATED.items() if group == "render_settings"
+}
+
+
 @contextlib.asynccontextmanager
 async def embedded_client(
     *, quiet: bool = False, client_options: dict[str, Any] | None = None, **knobs: Any
@@ -40,7 +47,7 @@ async def embedded_client(
 
     Args:
         quiet: do not print the emulator's address.
-        client_options: more :class:`NemoClient` arguments (``render_poll_interval``...).
+        client_options: more :class:`NemoClient` arguments (``render_settings``...).
         knobs: :class:`~nemo_sdk.emulator.Emulator` arguments over :data:`DEMO_KNOBS`.
     """
     from .emulator import Emulator
@@ -48,7 +55,10 @@ async def embedded_client(
     async with Emulator(**{**DEMO_KNOBS, **knobs}) as emu:
         if not quiet:
             print(f"emulator running at {emu.url} (offline; its 'AI' is rule-based)")
-        options = {"render_poll_interval": 0.2, **(client_options or {})}
+        options = dict(client_options or {})
+        # A local render is done in about a second: poll often, unless told otherwise.
+        if not options.keys() & _RENDER_OPTIONS:
+            options["render_settings"] = RenderSettings(poll_interval=0.2)
         options.setdefault("trust_env", False)  # loopback: never through a proxy
         async with NemoClient(base_url=emu.url, **options) as nemo:
             yield nemo

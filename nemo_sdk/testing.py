@@ -35,7 +35,7 @@ from typing import Any
 
 import pytest
 
-from .config import ChatSettings, RetrySettings
+from .config import ChatSettings, RenderSettings, RetrySettings
 
 __all__ = [
     "FAST_CHAT",
@@ -138,7 +138,7 @@ def _client_kwargs(emu: Any, tmp_path: Path) -> dict[str, Any]:
         "base_url": emu.url,
         "client_id_path": tmp_path / "nemo-config" / "client_id",
         "journal_path": tmp_path / "nemo-config" / "renders.sqlite3",
-        "render_poll_interval": 0.01,
+        "render_settings": RenderSettings(poll_interval=0.01),
         "retry": FAST_RETRY,
         "chat_settings": FAST_CHAT,
         "trust_env": False,  # the emulator is on loopback: a developer's proxy sees none of it

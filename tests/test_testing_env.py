@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from nemo_sdk.config import ChatSettings, ClientConfig
+from nemo_sdk.config import ChatSettings, ClientConfig, RenderSettings
 from nemo_sdk.errors import ConfigurationError
 
 pytest.importorskip("av")
@@ -49,12 +49,14 @@ def test_the_environment_sets_render_and_chat_waits() -> None:
         "NEMO_CHAT_POLL_INTERVAL": "0.2",
     }
     config = ClientConfig.resolve(env=env)
-    assert config.render_poll_interval == 0.5 and config.render_poll_floor == 0.25
+    assert config.render == RenderSettings(poll_interval=0.5, poll_floor=0.25)
     assert (config.chat.drop_wait, config.chat.poll_interval) == (0.1, 0.2)
     plain = ClientConfig.resolve(env={})
-    assert plain.render_poll_interval is None and plain.render_poll_floor == 2.0
+    assert plain.render == RenderSettings(poll_interval=None, poll_floor=2.0)
     assert plain.chat == ChatSettings()
-    assert ClientConfig.resolve(render_poll_interval=3, env=env).render_poll_interval == 3
+    # A group given beats the environment's waits for it.
+    mine = RenderSettings(poll_interval=3)
+    assert ClientConfig.resolve(render_settings=mine, env=env).render == mine
 
 
 @pytest.mark.parametrize("bad", ["soon", "-1", "0", "nan"])

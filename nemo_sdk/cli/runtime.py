@@ -23,6 +23,7 @@ import click
 
 from .._logging import logger
 from ..client import NemoClient
+from ..config import RenderSettings
 from .bars import Bars
 from .exits import ExitCode, Failure, describe
 from .output import Output
@@ -96,7 +97,11 @@ async def connect(
         token=settings.token,
         # On unless NEMO_TOKEN_CACHE names another file (or turns it off).
         token_cache=None if os.environ.get("NEMO_TOKEN_CACHE") else True,
-        render_poll_interval=settings.poll_interval,
+        render_settings=(
+            None
+            if settings.poll_interval is None
+            else RenderSettings(poll_interval=settings.poll_interval)
+        ),
     ) as nemo:
         if need_token:
             await nemo.auth.ensure_token()
@@ -119,7 +124,13 @@ async def _embedded(settings: Settings, out: Output) -> AsyncIterator[NemoClient
             # Its renders die with this process: keep them out of the user's journal.
             journal_path=emu.data_dir / "renders.sqlite3",
             # The service asks for 10 s between polls; a local render is done in about one.
-            render_poll_interval=settings.poll_interval or _EMBEDDED_POLL_INTERVAL,
+            render_settings=RenderSettings(
+                poll_interval=(
+                    _EMBEDDED_POLL_INTERVAL
+                    if settings.poll_interval is None
+                    else settings.poll_interval
+                )
+            ),
             trust_env=False,  # the embedded emulator is on loopback, never behind a proxy
         ) as nemo:
             yield nemo

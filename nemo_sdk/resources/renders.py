@@ -212,8 +212,9 @@ class Renders(Resource):
         Args:
             poll_interval: seconds between polls, above zero (default: the client's; if it
                 has none, an adaptive schedule aimed at the moment the render's progress
-                predicts it ends, polls at least ``render_poll_floor`` (2 s) apart).
-            timeout: overall deadline in seconds, zero or more (default: the client's, 600 s).
+                predicts it ends, polls at least ``RenderSettings.poll_floor`` (2 s) apart).
+            timeout: overall deadline in seconds, zero or more (default: the client's
+                ``RenderSettings.timeout``, 600 s).
             cancel_on_timeout: cancel the render when the deadline passes.
             on_progress: called with the job whenever status or progress changed.
             on_poll: called with the job after every answered poll (a job engine's
@@ -228,11 +229,11 @@ class Renders(Resource):
         rid = check_id("render id", render_id)
         interval = _arguments.optional_positive("poll_interval", poll_interval)
         limit = _arguments.optional_non_negative("timeout", timeout)
-        config = self._transport.config
-        interval = config.render_poll_interval if interval is None else interval
+        waits = self._transport.config.render
+        interval = waits.poll_interval if interval is None else interval
         started = time.monotonic()
-        deadline = started + (config.render_timeout if limit is None else limit)
-        schedule = PollSchedule(floor=config.render_poll_floor) if interval is None else None
+        deadline = started + (waits.timeout if limit is None else limit)
+        schedule = PollSchedule(floor=waits.poll_floor) if interval is None else None
         if schedule is not None:
             await self._transport.sleep(min(schedule.first, max(0.0, deadline - started)))
         seen: tuple[str, float | None] | None = None
@@ -287,7 +288,7 @@ class Renders(Resource):
             if schedule is not None:
                 delay = max(0.0, started + schedule.next_at() - time.monotonic())
             else:
-                delay = interval or 0.0
+                delay = 0.0 if interval is None else interval
             await self._transport.sleep(min(delay, remaining))
 
     async def cancel(self, render_id: str) -> RenderJob:

@@ -15,10 +15,10 @@ pytest.importorskip("av")
 
 PROGRAM = """
 import asyncio
-from nemo_sdk import NemoClient
+from nemo_sdk import NemoClient, RenderSettings
 
 async def main():
-    async with NemoClient(render_poll_interval=0.05) as nemo:
+    async with NemoClient(render_settings=RenderSettings(poll_interval=0.05)) as nemo:
         await nemo.generate_and_export("a kite", "kite.mp4")
 
 asyncio.run(main())

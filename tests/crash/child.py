@@ -138,7 +138,7 @@ def _progress_event(trace: Trace, progress: Any) -> None:
 
 
 async def _run(plan: dict[str, Any], trace: Trace) -> None:
-    from nemo_sdk import EventHandler, NemoClient
+    from nemo_sdk import EventHandler, NemoClient, RenderSettings
     from nemo_sdk.testing import FAST_CHAT, FAST_RETRY
 
     class Events(EventHandler):
@@ -148,7 +148,7 @@ async def _run(plan: dict[str, Any], trace: Trace) -> None:
     out_dir = Path(plan["out_dir"])
     async with NemoClient(
         base_url=plan["api"],
-        render_poll_interval=plan.get("poll", 0.02),
+        render_settings=RenderSettings(poll_interval=plan.get("poll", 0.02)),
         retry=FAST_RETRY,
         chat_settings=FAST_CHAT,
     ) as nemo:

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nemo_sdk import NemoClient, NemoError, NotFoundError
+from nemo_sdk import NemoClient, NemoError, NotFoundError, RenderSettings
 from nemo_sdk.testing import FAST_CHAT, FAST_RETRY
 
 # Journal statuses of an export the service never answered (PendingRender.status).
@@ -82,7 +82,7 @@ async def _recover(plan: dict[str, Any]) -> bool:
     ok = True
     async with NemoClient(
         base_url=plan["api"],
-        render_poll_interval=plan.get("poll", 0.02),
+        render_settings=RenderSettings(poll_interval=plan.get("poll", 0.02)),
         retry=FAST_RETRY,
         chat_settings=FAST_CHAT,
     ) as nemo:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from nemo_sdk import NemoClient
+from nemo_sdk import NemoClient, RenderSettings
 from nemo_sdk.testing import FAST_CHAT, FAST_RETRY, emulator_available
 
 from .sweep import Point, Suspensions
@@ -54,7 +54,7 @@ def _client(emu: Any, home: Path) -> NemoClient:
         base_url=emu.url,
         client_id_path=home / "client_id",
         journal_path=home / "renders.sqlite3",
-        render_poll_interval=0.001,
+        render_settings=RenderSettings(poll_interval=0.001),
         retry=FAST_RETRY,
         chat_settings=FAST_CHAT,
     )

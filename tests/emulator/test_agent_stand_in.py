@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nemo_sdk import NemoClient
+from nemo_sdk import NemoClient, RenderSettings
 from nemo_sdk.emulator import Emulator, agent
 from nemo_sdk.emulator.media import generate_clip
 from nemo_sdk.workflows import BatchItem
@@ -62,7 +62,8 @@ def _streams(path: Path) -> tuple[float, list[str]]:
 @pytest.mark.slow
 async def test_the_seeds_example_timeline_is_built_by_chat(tmp_path: Path) -> None:
     async with Emulator() as emu, NemoClient(
-        base_url=emu.url, render_poll_interval=0.05, client_id_path=tmp_path / "cid",
+        base_url=emu.url, render_settings=RenderSettings(poll_interval=0.05),
+        client_id_path=tmp_path / "cid",
         journal_path=False,
     ) as nemo:  # fmt: skip
         emu.store.starting_credits = 1000
@@ -95,7 +96,8 @@ async def test_a_batch_of_uploads_makes_videos_of_each_files_footage(tmp_path: P
         files.append(tmp_path / name)
     (tmp_path / "out").mkdir()
     async with Emulator(starting_credits=1000) as emu, NemoClient(
-        base_url=emu.url, render_poll_interval=0.05, client_id_path=tmp_path / "cid",
+        base_url=emu.url, render_settings=RenderSettings(poll_interval=0.05),
+        client_id_path=tmp_path / "cid",
         journal_path=False,
     ) as nemo:  # fmt: skip
         results = await nemo.batch(

@@ -33,6 +33,7 @@ from nemo_sdk import (
     NemoError,
     RateLimitError,
     RenderFailed,
+    RenderSettings,
     RenderTimeout,
     ServerError,
     SessionNotFoundError,
@@ -122,7 +123,7 @@ async def test_soak_twenty_flows_with_random_faults(
             base_url=emu.url, retry=FAST_RETRY,
             chat_settings=ChatSettings(drop_wait=0.05, poll_interval=0.05, unchanged_reads=3),
             timeouts=Timeouts(connect=5.0, read=5.0, total=10.0),
-            render_poll_interval=0.02,
+            render_settings=RenderSettings(poll_interval=0.02),
         ) as nemo,
     ):  # fmt: skip
         planned = _plan(emu, rng)

@@ -14,7 +14,14 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from nemo_sdk import ConfigurationError, NemoClient, RetrySettings, Timeouts
+from nemo_sdk import (
+    ChatSettings,
+    ConfigurationError,
+    NemoClient,
+    RenderSettings,
+    RetrySettings,
+    Timeouts,
+)
 from nemo_sdk.config import ClientConfig
 
 from ..conftest import FAST_RETRY
@@ -127,9 +134,17 @@ def test_a_config_built_directly_is_checked_too() -> None:
         (lambda: RetrySettings(max_retries=1.5), "max_retries"),  # type: ignore[arg-type]
         (lambda: RetrySettings(backoff_max=math.inf), "backoff_max"),
         (lambda: RetrySettings(rate_limit_wait=-0.1), "rate_limit_wait"),
-        (lambda: NemoClient(render_poll_interval=0), "render_poll_interval"),
-        (lambda: NemoClient(render_poll_interval=-1), "render_poll_interval"),
-        (lambda: NemoClient(render_poll_interval=math.nan), "render_poll_interval"),
+        (lambda: RenderSettings(poll_interval=0), "poll_interval"),
+        (lambda: RenderSettings(poll_interval=-1), "poll_interval"),
+        (lambda: RenderSettings(poll_interval=math.nan), "poll_interval"),
+        (lambda: RenderSettings(poll_floor=0), "poll_floor"),
+        (lambda: RenderSettings(timeout=-1), "timeout"),
+        (lambda: ChatSettings(drop_wait=math.nan), "drop_wait"),
+        (lambda: ChatSettings(poll_interval=-1), "poll_interval"),
+        (lambda: ChatSettings(unchanged_reads=0), "unchanged_reads"),
+        (lambda: ChatSettings(heartbeat_timeout=math.inf), "heartbeat_timeout"),
+        (lambda: NemoClient(timeout=0), "total"),
+        (lambda: NemoClient(max_retries=-1), "max_retries"),
     ],
     ids=lambda v: v if isinstance(v, str) else "",
 )

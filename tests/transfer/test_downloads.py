@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nemo_sdk import DownloadError, NemoClient
+from nemo_sdk import DownloadError, NemoClient, RenderSettings
 from nemo_sdk.emulator import Emulator
 
 from ..conftest import FAST_RETRY
@@ -148,7 +148,7 @@ async def test_cancelled_download_leaves_nothing_at_the_target_and_resumes(
 
 async def test_download_waits_for_an_unfinished_render(emulator: Emulator, out_dir: Path) -> None:
     async with NemoClient(
-        base_url=emulator.url, retry=FAST_RETRY, render_poll_interval=0.02
+        base_url=emulator.url, retry=FAST_RETRY, render_settings=RenderSettings(poll_interval=0.02)
     ) as nemo:
         sid = (await nemo.sessions.create()).id
         job = await nemo.renders.export(sid, seed_draft())

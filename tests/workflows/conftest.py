@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nemo_sdk import NemoClient
+from nemo_sdk import NemoClient, RenderSettings
 from nemo_sdk.emulator import Emulator
 from tests.conftest import FAST_RETRY
 
@@ -30,7 +30,7 @@ async def client(emulator: Emulator, tmp_path: Path) -> AsyncIterator[NemoClient
     async with NemoClient(
         base_url=emulator.url,
         retry=FAST_RETRY,
-        render_poll_interval=0.01,
+        render_settings=RenderSettings(poll_interval=0.01),
         journal_path=tmp_path / "journal.sqlite3",
     ) as nemo:
         yield nemo

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nemo_sdk import NemoClient
+from nemo_sdk import NemoClient, RenderSettings
 from nemo_sdk._spend import watch_spend
 from nemo_sdk.emulator import Emulator
 
@@ -16,7 +16,8 @@ pytest.importorskip("av")
 
 async def test_one_run_reports_its_cost(tmp_path: Path) -> None:
     async with Emulator(render_seconds=0.05, clip_width=64, clip_height=36) as emu, NemoClient(
-        base_url=emu.url, render_poll_interval=0.02, client_id_path=tmp_path / "cid",
+        base_url=emu.url, render_settings=RenderSettings(poll_interval=0.02),
+        client_id_path=tmp_path / "cid",
         journal_path=False,
     ) as nemo:  # fmt: skip
         result = await nemo.generate_and_export("a kite", tmp_path / "k.mp4")
@@ -27,7 +28,8 @@ async def test_two_runs_at_once_never_report_each_others_cost(tmp_path: Path) ->
     async with Emulator(
         starting_credits=1000, render_seconds=0.05, clip_width=64, clip_height=36
     ) as emu, NemoClient(
-        base_url=emu.url, render_poll_interval=0.02, client_id_path=tmp_path / "cid",
+        base_url=emu.url, render_settings=RenderSettings(poll_interval=0.02),
+        client_id_path=tmp_path / "cid",
         journal_path=False,
     ) as nemo:  # fmt: skip
         results = await asyncio.gather(
@@ -56,7 +58,8 @@ async def test_batch_progress_says_which_item_it_belongs_to(tmp_path: Path) -> N
     async with Emulator(
         starting_credits=1000, render_seconds=0.05, clip_width=64, clip_height=36
     ) as emu, NemoClient(
-        base_url=emu.url, render_poll_interval=0.02, client_id_path=tmp_path / "cid",
+        base_url=emu.url, render_settings=RenderSettings(poll_interval=0.02),
+        client_id_path=tmp_path / "cid",
         journal_path=False,
     ) as nemo:  # fmt: skip
         results = await nemo.batch(
