@@ -16,15 +16,8 @@ if TYPE_CHECKING:
 
 from ._secrets import redact
 
-ACCEPTED_FORMATS: tuple[str, ...] = (
-    "mp4", "mov", "avi", "webm", "mkv",
-    "jpg", "png", "gif", "webp",
-    "mp3", "wav", "m4a", "aac",
-)  # fmt: skip
-"""File extensions the upload endpoint accepts (API.md, "POST /api/upload-video")."""
-
-MAX_UPLOAD_BYTES = 500 * 1024 * 1024
-"""Largest file the upload endpoint accepts: 500 MB."""
+# The upload limits are the wire contract's (models.limits); kept importable from here.
+from .models.limits import ACCEPTED_FORMATS, MAX_UPLOAD_BYTES
 
 
 class NemoError(Exception):
