@@ -26,7 +26,8 @@ import contextlib
 import dataclasses
 from typing import Any
 
-from .server import Emulator, Knobs
+from .knobs import Knobs
+from .server import Emulator
 
 DEV_CREDITS = 100_000
 """Credits of every new token on a standalone emulator (without ``--realistic``)."""
