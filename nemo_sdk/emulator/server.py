@@ -15,7 +15,7 @@ from aiohttp import web
 from . import routes_chat, routes_core, routes_render, routes_upload
 from ._http import add_request_id, make_middleware
 from .faults import FaultInjector
-from .knobs import Knobs
+from .knobs import Knobs, make_knobs
 from .records import ChatTurn, RecordedRequest, RenderRecord
 from .state import STATE_KEY, EmulatorState
 from .store import ALL_SCOPES, SEVEN_DAYS, Store
@@ -39,39 +39,10 @@ class Emulator:
             client per 7 days strictly: HTTP 429 with ``data.limit`` ``"per_client"``.
         seed: seeds the emulator's randomness, for repeatable tests.
         data_dir: where media and renders are written (a temporary directory by default).
-
-    Keyword Args:
-        generation_cost (int): credits charged by the agent for a generated clip (100).
-        edit_cost (int): credits charged by the agent for editing, once per session (50).
-        render_seconds (float): how long a render takes at the least.
-        render_slots (int): renders that run at once (2); the others wait, ``pending``.
-        export_status (str): the status the export answer names (``pending``).
-        poll_shape (str): the render poll answer's shape: ``data``, ``top`` (v1.9) or
-            ``alternate`` (switch at each poll, the default).
-        sse_delay (float): pause between chat events.
-        no_text_rate (float): share of edits whose stream carries no text.
-        event_shape (str): ``"adk"`` (default) or ``"flat"`` chat events.
-        clip_seconds (float): length of generated clips.
-        clip_width (int): width of generated clips.
-        clip_height (int): height of generated clips.
-        clip_fps (int): frame rate of generated clips.
-        heartbeat_every (float): keep-alive pacing while the chat agent works.
-        think_seconds (float): how long the agent sends only keep-alives before acting.
-        temporary_issue_rate (float): share of edits followed by a trailing
-            "I encountered a temporary issue" text (noise the SDK must ignore).
-        adk_streaming (bool): stream every turn as ADK does with ``"streaming": true``
-            (partial chunks, then the aggregate under the same id), whatever the body
-            says: a server that streams by default. Off: the body decides.
-        adk_keepalives (bool): the ADK shape sends keep-alives (empty ``data:`` lines and
-            comments) while the agent works (True); False is real ADK: silence.
-        thoughts (bool): each ADK model turn opens with a ``"thought": true`` part.
-        text_with_call (bool): the ADK model turn that calls a tool says something first,
-            text and ``functionCall`` in one event's parts.
-        actions_events (bool): after each tool result, ADK's actions-only event (no
-            ``content``; ``stateDelta`` and ``artifactDelta``, the result's id).
-        content_disposition (str | None): a ``Content-Disposition`` header sent with every
-            served file, ``{name}`` standing for the file's name (e.g.
-            ``'attachment; filename="{name}"'``; a hostile one: ``'...filename="../x"'``).
+        knobs: the :class:`Knobs` to start from (the defaults when ``None``).
+        **overrides: knobs by name over ``knobs`` (``Emulator(render_seconds=30)``): an
+            unknown name is a ``TypeError``, a refused value a ``ValueError``, both
+            naming the knob (and a choice's choices). See :class:`Knobs` for each.
     """
 
     def __init__(
@@ -88,9 +59,11 @@ class Emulator:
         seed: int = 0,
         data_dir: str | Path | None = None,
         clock: Callable[[], float] | None = None,
-        **knobs: Any,
+        knobs: Knobs | None = None,
+        **overrides: Any,
     ) -> None:
         self.host, self._port, self._cdn_port = host, port, cdn_port
+        checked = make_knobs(knobs, **overrides)  # before anything is made: a typo made nothing
         store = Store(
             starting_credits=starting_credits,
             anonymous_scopes=tuple(anonymous_scopes),
@@ -103,7 +76,7 @@ class Emulator:
         self._own_dir = data_dir is None
         self.state = EmulatorState(
             store=store,
-            knobs=Knobs(**knobs),
+            knobs=checked,
             data_dir=Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="nemo-emu-")),
             random=random.Random(seed),
         )
