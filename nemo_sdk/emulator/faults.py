@@ -98,6 +98,7 @@ PARAMS: dict[str, frozenset[str]] = {
     "silent": frozenset({"seconds"}),
     "stall": frozenset({"at", "delay"}),
 }
+_ALL_PARAMS = frozenset().union(*PARAMS.values())
 
 
 @dataclass
@@ -123,21 +124,21 @@ class FaultInjector:
     ) -> Fault:
         """Plan ``kind`` for the next ``times`` requests of ``route``.
 
-        ``ValueError`` for an unknown route, kind or parameter of the kind (each names
-        the choices): a fault that could never fire is refused, not kept silently.
+        ``ValueError`` for an unknown route, kind or parameter (each names the choices):
+        a fault that could never fire, or a misspelt parameter, is refused, not kept silently.
         """
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; known: {sorted(KINDS)}")
         if route not in ROUTES:
             raise ValueError(f"unknown fault route {route!r}; known: {sorted(ROUTES)}")
-        unknown = sorted(set(params) - PARAMS[kind])
+        # A parameter some other kind reads passes (a loop over kinds may give them all
+        # one set); a name no kind reads is a typo that would change nothing.
+        unknown = sorted(set(params) - _ALL_PARAMS)
         if unknown:
             raise ValueError(
-                f"fault {kind!r} takes no parameter {', '.join(map(repr, unknown))}; "
-                f"it takes: {', '.join(sorted(PARAMS[kind])) or 'none'}"
+                f"no fault takes the parameter {', '.join(map(repr, unknown))}; "
+                f"{kind!r} takes: {', '.join(sorted(PARAMS[kind])) or 'none'}"
             )
-        if times is not None and times < 1:
-            raise ValueError(f"times must be None (every time) or at least 1, got {times}")
         fault = Fault(route, kind, times, dict(params))
         with self._lock:
             self._faults.append(fault)

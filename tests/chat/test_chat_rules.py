@@ -165,8 +165,7 @@ async def test_trailing_temporary_issue_alone_falls_back_to_the_diff(rig: Rig) -
 @pytest.mark.parametrize("kind", ["1001", "429"])
 async def test_1001_and_429_before_the_stream_are_retried(rig: Rig, kind: str) -> None:
     async with rig() as (emu, nemo, sid):
-        # A 1001 carries no Retry-After: the parameter is the 429's only.
-        emu.faults.add("chat", kind, **({"retry_after": "0"} if kind == "429" else {}))
+        emu.faults.add("chat", kind, retry_after="0")
         reply = await nemo.chat.send(sid, "add a title 'Again' for 1 s")
         assert emu.count("chat") == 2
         assert len(turns(emu)) == 1

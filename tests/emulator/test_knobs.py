@@ -74,8 +74,8 @@ def test_command_line_knobs_are_read_as_their_type_and_checked(
     [
         ("credit", "429", {}, "unknown fault route 'credit'"),
         ("credits", "4299", {}, "unknown fault kind '4299'"),
-        ("credits", "429", {"retry_afer": "1"}, "takes no parameter 'retry_afer'"),
-        ("chat", "1001", {"retry_after": "0"}, "it takes: mid_stream, status"),
+        ("credits", "429", {"retry_afer": "1"}, "no fault takes the parameter 'retry_afer'"),
+        ("chat", "1001", {"mid_steam": True}, "'1001' takes: mid_stream, status"),
     ],
 )
 def test_a_fault_that_could_never_act_is_refused(
