@@ -13,11 +13,20 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .models.chat import ChatReply
+    from .models.limits import ACCEPTED_FORMATS as ACCEPTED_FORMATS
+    from .models.limits import MAX_UPLOAD_BYTES as MAX_UPLOAD_BYTES
 
 from ._secrets import redact
 
-# The upload limits are the wire contract's (models.limits); kept importable from here.
-from .models.limits import ACCEPTED_FORMATS, MAX_UPLOAD_BYTES
+
+def __getattr__(name: str) -> Any:
+    # The upload limits are the wire contract's (models.limits), kept importable from
+    # here; loaded on first use, so that importing the errors loads no models package.
+    if name in ("ACCEPTED_FORMATS", "MAX_UPLOAD_BYTES"):
+        from .models import limits
+
+        return getattr(limits, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class NemoError(Exception):
@@ -164,12 +173,16 @@ class UnsupportedFileType(APIError):
         message: str,
         *,
         filename: str | None = None,
-        accepted_formats: Sequence[str] = ACCEPTED_FORMATS,
+        accepted_formats: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
+        from .models.limits import ACCEPTED_FORMATS
+
         super().__init__(message, **kwargs)
         self.filename = filename
-        self.accepted_formats = tuple(accepted_formats)
+        self.accepted_formats = tuple(
+            ACCEPTED_FORMATS if accepted_formats is None else accepted_formats
+        )
 
 
 class FileTooLarge(APIError):
@@ -185,13 +198,15 @@ class FileTooLarge(APIError):
         message: str,
         *,
         size: int | None = None,
-        limit: int = MAX_UPLOAD_BYTES,
+        limit: int | None = None,
         filename: str | None = None,
         **kwargs: Any,
     ) -> None:
+        from .models.limits import MAX_UPLOAD_BYTES
+
         super().__init__(message, **kwargs)
         self.size = size
-        self.limit = limit
+        self.limit = MAX_UPLOAD_BYTES if limit is None else limit
         self.filename = filename
 
 
