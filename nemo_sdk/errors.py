@@ -13,18 +13,20 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from ._chat_reply import ChatReply
+    from .models.limits import ACCEPTED_FORMATS as ACCEPTED_FORMATS
+    from .models.limits import MAX_UPLOAD_BYTES as MAX_UPLOAD_BYTES
 
 from ._secrets import redact
 
-ACCEPTED_FORMATS: tuple[str, ...] = (
-    "mp4", "mov", "avi", "webm", "mkv",
-    "jpg", "png", "gif", "webp",
-    "mp3", "wav", "m4a", "aac",
-)  # fmt: skip
-"""File extensions the upload endpoint accepts (API.md, "POST /api/upload-video")."""
 
-MAX_UPLOAD_BYTES = 500 * 1024 * 1024
-"""Largest file the upload endpoint accepts: 500 MB."""
+def __getattr__(name: str) -> Any:
+    # The upload limits are the wire contract's (models.limits), kept importable from
+    # here; loaded on first use, so that importing the errors loads no models package.
+    if name in ("ACCEPTED_FORMATS", "MAX_UPLOAD_BYTES"):
+        from .models import limits
+
+        return getattr(limits, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _APIErrorT = TypeVar("_APIErrorT", bound="APIError")
@@ -183,12 +185,16 @@ class UnsupportedFileTypeError(APIError):
         message: str,
         *,
         filename: str | None = None,
-        accepted_formats: Sequence[str] = ACCEPTED_FORMATS,
+        accepted_formats: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
+        from .models.limits import ACCEPTED_FORMATS
+
         super().__init__(message, **kwargs)
         self.filename = filename
-        self.accepted_formats = tuple(accepted_formats)
+        self.accepted_formats = tuple(
+            ACCEPTED_FORMATS if accepted_formats is None else accepted_formats
+        )
 
 
 class FileTooLargeError(APIError):
@@ -204,13 +210,15 @@ class FileTooLargeError(APIError):
         message: str,
         *,
         size: int | None = None,
-        limit: int = MAX_UPLOAD_BYTES,
+        limit: int | None = None,
         filename: str | None = None,
         **kwargs: Any,
     ) -> None:
+        from .models.limits import MAX_UPLOAD_BYTES
+
         super().__init__(message, **kwargs)
         self.size = size
-        self.limit = limit
+        self.limit = MAX_UPLOAD_BYTES if limit is None else limit
         self.filename = filename
 
 

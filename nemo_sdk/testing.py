@@ -134,15 +134,16 @@ def nemo_env(nemo_emulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 
 
 def _client_kwargs(emu: Any, tmp_path: Path) -> dict[str, Any]:
-    return {
-        "base_url": emu.url,
-        "client_id_path": tmp_path / "nemo-config" / "client_id",
-        "journal_path": tmp_path / "nemo-config" / "renders.sqlite3",
-        "render_settings": RenderSettings(poll_interval=0.01),
-        "retry": FAST_RETRY,
-        "chat_settings": FAST_CHAT,
-        "trust_env": False,  # the emulator is on loopback: a developer's proxy sees none of it
-    }
+    from .offline import embedded_client_options  # the one builder of emulator clients
+
+    return embedded_client_options(
+        emu,
+        client_id_path=tmp_path / "nemo-config" / "client_id",
+        journal_path=tmp_path / "nemo-config" / "renders.sqlite3",
+        render_settings=RenderSettings(poll_interval=0.01),
+        retry=FAST_RETRY,
+        chat_settings=FAST_CHAT,
+    )
 
 
 def _async_fixture(function: Any) -> Any:

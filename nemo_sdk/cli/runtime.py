@@ -28,19 +28,10 @@ from .bars import Bars
 from .exits import ExitCode, Failure, describe
 from .output import Output
 
-__all__ = ["EMBEDDED_EMULATOR", "Settings", "Tracker", "connect", "run", "run_with_bars"]
+__all__ = ["Settings", "Tracker", "connect", "run", "run_with_bars"]
 
 _T = TypeVar("_T")
 
-EMBEDDED_EMULATOR: dict[str, Any] = {
-    "clip_seconds": 5,
-    "clip_width": 1280,
-    "clip_height": 720,
-    "clip_fps": 24,
-}
-"""Knobs of the ``--emulator`` service: a 5 s 720p clip, quick to render offline."""
-
-_EMBEDDED_POLL_INTERVAL = 0.25
 _EMPTY_EMULATOR = (
     "each --emulator run starts an empty emulator: serve one with `nemo emulator` "
     "and pass --api-url to keep sessions between commands"
@@ -111,29 +102,18 @@ async def connect(
 @contextlib.asynccontextmanager
 async def _embedded(settings: Settings, out: Output) -> AsyncIterator[NemoClient]:
     try:
-        from ..emulator import Emulator
+        from ..emulator import Emulator  # noqa: F401 - the extra's check, before anything starts
     except ImportError as exc:
         raise click.UsageError(
             f"--emulator needs the emulator extra ({exc}): pip install 'nemo-sdk[emulator]'"
         ) from exc
-    async with Emulator(**EMBEDDED_EMULATOR) as emu:
-        out.note(f"embedded emulator at {emu.url} (offline; its 'AI' is rule-based)")
-        async with NemoClient(
-            base_url=emu.url,
-            token=settings.token,
-            # Its renders die with this process: keep them out of the user's journal.
-            journal_path=emu.data_dir / "renders.sqlite3",
-            # The service asks for 10 s between polls; a local render is done in about one.
-            render_settings=RenderSettings(
-                poll_interval=(
-                    _EMBEDDED_POLL_INTERVAL
-                    if settings.poll_interval is None
-                    else settings.poll_interval
-                )
-            ),
-            trust_env=False,  # the embedded emulator is on loopback, never behind a proxy
-        ) as nemo:
-            yield nemo
+    from ..offline import embedded_client  # the demo emulator's settings (offline.DEMO_KNOBS)
+
+    options: dict[str, Any] = {"token": settings.token}
+    if settings.poll_interval:  # else the embedded emulator's (it renders in about a second)
+        options["render_settings"] = RenderSettings(poll_interval=settings.poll_interval)
+    async with embedded_client(note=out.note, client_options=options) as nemo:
+        yield nemo
 
 
 def resume_hint(settings: Settings, tracker: Tracker) -> str | None:

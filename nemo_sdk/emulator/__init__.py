@@ -5,6 +5,7 @@ generation and rendering need the ``emulator`` extra (av, numpy, pillow).
 """
 
 from .faults import Fault, FaultInjector
-from .server import Emulator, Knobs
+from .knobs import Knobs
+from .server import Emulator
 
 __all__ = ["Emulator", "Fault", "FaultInjector", "Knobs"]

@@ -8,7 +8,7 @@ credits for a new anonymous token (one generated clip; editing costs 50 more), 1
 tokens per IP, the same live token again for a client id that asks twice. Explicit
 options win over both.
 
-Every knob of :class:`~nemo_sdk.emulator.server.Knobs` can be set with
+Every knob of :class:`~nemo_sdk.emulator.Knobs` can be set with
 ``--knob NAME=VALUE`` (repeatable), e.g. a fast emulator for a load test::
 
     python -m nemo_sdk.emulator --port 0 \\
@@ -23,10 +23,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import dataclasses
 from typing import Any
 
-from .server import Emulator, Knobs
+from . import knobs
+from .server import Emulator
 
 DEV_CREDITS = 100_000
 """Credits of every new token on a standalone emulator (without ``--realistic``)."""
@@ -36,26 +36,11 @@ REALISTIC_TOKENS_PER_IP = 10
 
 
 def parse_knob(text: str) -> tuple[str, Any]:
-    """``NAME=VALUE`` as a knob name and a value of the knob's type."""
-    name, sep, raw = text.partition("=")
-    fields = {f.name: f for f in dataclasses.fields(Knobs)}
-    if not sep or name not in fields:
-        raise argparse.ArgumentTypeError(
-            f"expected NAME=VALUE with NAME one of {', '.join(sorted(fields))}, got {text!r}"
-        )
-    default = fields[name].default
-    value: Any
-    if isinstance(default, bool):
-        value = raw.strip().lower() in ("1", "true", "yes", "on")
-    elif isinstance(default, int):
-        value = int(raw)
-    elif isinstance(default, float):
-        value = float(raw)
-    elif default is None and raw.lower() in ("", "none"):
-        value = None
-    else:
-        value = raw
-    return name, value
+    """``NAME=VALUE`` as a knob name and its checked value (argparse shows a refusal)."""
+    try:
+        return knobs.parse_knob(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def standalone_settings(
@@ -83,7 +68,7 @@ def standalone_settings(
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    knobs = dict(args.knob or [])
+    chosen_knobs = knobs.make_knobs(**dict(args.knob or []))
     chosen = standalone_settings(
         realistic=args.realistic,
         starting_credits=args.starting_credits,
@@ -92,7 +77,7 @@ async def _serve(args: argparse.Namespace) -> None:
     )
     fresh = chosen.pop("fresh_client_tokens")
     async with Emulator(
-        port=args.port, cdn_port=args.cdn_port, seed=args.seed, **chosen, **knobs
+        port=args.port, cdn_port=args.cdn_port, seed=args.seed, knobs=chosen_knobs, **chosen
     ) as emu:
         emu.store.fresh_client_tokens = fresh
         mode = "realistic" if args.realistic else "development"

@@ -6,20 +6,17 @@ import asyncio
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from multidict import CIMultiDict
 
 from .faults import STREAM_KINDS, Fault
+from .records import RecordedRequest
+from .state import state_of
 from .store import Token, User
 
-if TYPE_CHECKING:
-    from .server import Emulator
-
-EMULATOR_KEY: web.AppKey[Emulator] = web.AppKey("emulator")
 ATTRIBUTION_HEADERS = ("X-Skill-Source", "X-Skill-Version", "X-Skill-Platform")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -58,10 +55,6 @@ def fail(
     return Reply(web.json_response(body, status=status, headers=headers))
 
 
-def emulator_of(request: web.Request) -> Emulator:
-    return request.app[EMULATOR_KEY]
-
-
 def bearer(request: web.Request) -> str | None:
     header = request.headers.get("Authorization", "")
     return header[7:].strip() if header.startswith("Bearer ") else None
@@ -69,7 +62,7 @@ def bearer(request: web.Request) -> str | None:
 
 def require_token(request: web.Request, scope: str | None = None) -> tuple[Token, User]:
     """The caller's token and user, or a 1001 answer."""
-    store = emulator_of(request).store
+    store = state_of(request).store
     value = bearer(request)
     token = store.authenticate(value) if value else None
     if token is None:
@@ -86,17 +79,6 @@ def require_token(request: web.Request, scope: str | None = None) -> tuple[Token
 
 def has_attribution(request: web.Request) -> bool:
     return all(request.headers.get(h) for h in ATTRIBUTION_HEADERS)
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """What the emulator saw of one request (tests assert on these)."""
-
-    origin: str
-    method: str
-    path: str
-    route: str
-    headers: CIMultiDict[str]
 
 
 def _fault_response(fault: Fault) -> web.Response | None:
@@ -210,15 +192,15 @@ def make_middleware(origin: str) -> Middleware:
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        emu = emulator_of(request)
+        state = state_of(request)
         route = request.match_info.route.name or "unknown"
-        emu.requests.append(
+        state.requests.append(
             RecordedRequest(
                 origin, request.method, request.path, route, CIMultiDict(request.headers)
             )
         )
-        streaming = route in emu.streaming_routes
-        fault = emu.faults.take(
+        streaming = route in state.streaming_routes
+        fault = state.faults.take(
             route, None if not streaming else _NON_STREAM_KINDS, match=_not_mid_stream
         )
         after: Fault | None = None  # a fault that acts on the handler's answer

@@ -55,17 +55,50 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
-KINDS = frozenset(
-    {
-        "400", "402", "404", "429", "500", "1001", "1002", "2001", "4001", "4002",
-        "drop", "slow", "garbage", "empty", "truncate", "lie", "redirect", "endless",
-        "turn_error", "silent", "stall",
-    }
-)  # fmt: skip
+FaultKind = Literal[
+    "400", "402", "404", "429", "500", "1001", "1002", "2001", "4001", "4002",
+    "drop", "slow", "garbage", "empty", "truncate", "lie", "redirect", "endless",
+    "turn_error", "silent", "stall",
+]  # fmt: skip
+"""What a planned fault does (the list above)."""
+FaultRoute = Literal[
+    "token", "session", "claim", "chat", "upload", "state", "credits", "export", "poll",
+    "cancel", "download", "cdn", "media", "*",
+]  # fmt: skip
+"""The route a fault waits for (``*``: any)."""
+
+KINDS: frozenset[str] = frozenset(get_args(FaultKind))
+ROUTES: frozenset[str] = frozenset(get_args(FaultRoute))
 # Kinds that only a route streaming its own body can carry out (chat, downloads).
 STREAM_KINDS = frozenset({"drop", "truncate", "lie", "endless", "stall"})
+_CODE = frozenset({"status"})
+# The parameters each kind reads: any other is a typo that would change nothing.
+PARAMS: dict[str, frozenset[str]] = {
+    "400": frozenset(),
+    "402": frozenset(),
+    "404": frozenset({"detail", "message"}),
+    "429": frozenset({"retry_after", "limit"}),
+    "500": _CODE,
+    "1001": _CODE | {"mid_stream"},
+    "1002": _CODE,
+    "2001": _CODE,
+    "4001": _CODE,
+    "4002": _CODE,
+    "drop": frozenset({"after_apply", "before_apply", "at"}),
+    "slow": frozenset({"delay", "after_apply", "after_accept"}),
+    "garbage": _CODE | {"body", "raw"},
+    "empty": _CODE,
+    "truncate": frozenset({"at"}),
+    "lie": frozenset({"delta"}),
+    "redirect": _CODE | {"location"},
+    "endless": frozenset({"every", "limit"}),
+    "turn_error": frozenset({"code", "message", "line", "text"}),
+    "silent": frozenset({"seconds"}),
+    "stall": frozenset({"at", "delay"}),
+}
+_ALL_PARAMS = frozenset().union(*PARAMS.values())
 
 
 @dataclass
@@ -86,10 +119,26 @@ class FaultInjector:
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
 
-    def add(self, route: str, kind: str, *, times: int | None = 1, **params: Any) -> Fault:
-        """Plan ``kind`` for the next ``times`` requests of ``route``."""
+    def add(
+        self, route: FaultRoute, kind: FaultKind, *, times: int | None = 1, **params: Any
+    ) -> Fault:
+        """Plan ``kind`` for the next ``times`` requests of ``route``.
+
+        ``ValueError`` for an unknown route, kind or parameter (each names the choices):
+        a fault that could never fire, or a misspelt parameter, is refused, not kept silently.
+        """
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; known: {sorted(KINDS)}")
+        if route not in ROUTES:
+            raise ValueError(f"unknown fault route {route!r}; known: {sorted(ROUTES)}")
+        # A parameter some other kind reads passes (a loop over kinds may give them all
+        # one set); a name no kind reads is a typo that would change nothing.
+        unknown = sorted(set(params) - _ALL_PARAMS)
+        if unknown:
+            raise ValueError(
+                f"no fault takes the parameter {', '.join(map(repr, unknown))}; "
+                f"{kind!r} takes: {', '.join(sorted(PARAMS[kind])) or 'none'}"
+            )
         fault = Fault(route, kind, times, dict(params))
         with self._lock:
             self._faults.append(fault)

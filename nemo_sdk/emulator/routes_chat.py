@@ -35,56 +35,42 @@ import asyncio
 import logging
 import re
 import time
-import weakref
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from . import agent
-from ._http import EMULATOR_KEY, emulator_of, fail, read_json, require_token
+from ._http import fail, read_json, require_token
 from .faults import Fault
+from .records import ChatTurn
+from .state import STATE_KEY, EmulatorState, HasState, state_of
 from .store import Session, User
 from .wire import Shape, block
 
-if TYPE_CHECKING:
-    from .server import Emulator
+__all__ = ["ChatTurn", "media_dir", "media_path", "setup", "turns"]
 
 _MEDIA_NAME = re.compile(r"[A-Za-z0-9_\-]+\.(mp4|m4a)")
 _log = logging.getLogger(__name__)
 
 
-@dataclass
-class ChatTurn:
-    """What the emulator saw of one chat turn (tests assert on these)."""
-
-    session_id: str
-    message: str
-    tool: str | None
-    completed: bool = False  # the whole reply was written
-    dropped: bool = False  # a ``drop`` fault cut it
-    disconnected: bool = False  # a write failed: the client had gone
-    failed: str | None = None  # the error code a ``turn_error`` fault reported
+def _state(source: EmulatorState | HasState) -> EmulatorState:
+    return source if isinstance(source, EmulatorState) else source.state
 
 
-_TURNS: weakref.WeakKeyDictionary[Emulator, list[ChatTurn]] = weakref.WeakKeyDictionary()
-_EDIT_CHARGED: weakref.WeakKeyDictionary[Emulator, set[str]] = weakref.WeakKeyDictionary()
+def turns(emu: EmulatorState | HasState) -> list[ChatTurn]:
+    """Every chat turn ``emu`` (an emulator, or its state) accepted, in order."""
+    return _state(emu).turns
 
 
-def turns(emu: Emulator) -> list[ChatTurn]:
-    """Every chat turn ``emu`` accepted, in order."""
-    return _TURNS.setdefault(emu, [])
-
-
-def media_dir(emu: Emulator) -> Path:
+def media_dir(emu: EmulatorState | HasState) -> Path:
     """Where generated media are written."""
-    return emu.data_dir / "media"
+    return _state(emu).data_dir / "media"
 
 
-def media_path(emu: Emulator, url: str) -> Path | None:
+def media_path(emu: EmulatorState | HasState, url: str) -> Path | None:
     """The file behind a generated media URL of ``emu``, or ``None``."""
-    prefix = f"{emu.url}/media/"
+    prefix = f"{_state(emu).url}/media/"
     name = url[len(prefix) :] if url.startswith(prefix) else ""
     path = media_dir(emu) / name
     return path if _MEDIA_NAME.fullmatch(name) and path.is_file() else None
@@ -149,16 +135,16 @@ def _message_of(body: dict[str, Any]) -> tuple[str, str]:
     return sid, text
 
 
-def _cost(emu: Emulator, session: Session, intent: agent.Intent) -> int:
+def _cost(state: EmulatorState, session: Session, intent: agent.Intent) -> int:
     if intent.tool is None:
         return 0
     if intent.generates:
-        return emu.knobs.generation_cost
-    return 0 if session.id in _EDIT_CHARGED.setdefault(emu, set()) else emu.knobs.edit_cost
+        return state.knobs.generation_cost
+    return 0 if session.id in state.edit_charged else state.knobs.edit_cost
 
 
 async def run_sse(request: web.Request) -> web.StreamResponse:
-    emu = emulator_of(request)
+    state = state_of(request)
     token, user = require_token(request, "write")
     try:
         body = await read_json(request)
@@ -168,51 +154,51 @@ async def run_sse(request: web.Request) -> web.StreamResponse:
         _log.debug("chat client left before its message was read")
         return web.Response(status=499)
     sid, message = _message_of(body)
-    flat = emu.knobs.event_shape == "flat"
-    session = emu.store.session_of(token.user_id, sid)
+    flat = state.knobs.event_shape == "flat"
+    session = state.store.session_of(token.user_id, sid)
     if session is None:
         if not flat:  # what ADK answers, before any stream
             return web.json_response({"detail": f"Session not found: {sid}"}, status=404)
         raise fail(1002, "session not found")
     intent = agent.understand(message, session.video_infos, session.draft)
-    cost = _cost(emu, session, intent)
+    cost = _cost(state, session, intent)
     if cost > user.available:
         raise fail(2001, f"insufficient credits: this needs {cost}, {user.available} available")
-    drop = emu.faults.take("chat", frozenset({"drop"}))
-    endless = emu.faults.take("chat", frozenset({"endless"}))
-    expire = emu.faults.take("chat", frozenset({"1001"}), match=_mid_stream)
-    late = emu.faults.take("chat", frozenset({"slow"}), match=_after_accept)
-    failure = emu.faults.take("chat", frozenset({"turn_error"}))
-    silent = emu.faults.take("chat", frozenset({"silent"}))
+    drop = state.faults.take("chat", frozenset({"drop"}))
+    endless = state.faults.take("chat", frozenset({"endless"}))
+    expire = state.faults.take("chat", frozenset({"1001"}), match=_mid_stream)
+    late = state.faults.take("chat", frozenset({"slow"}), match=_after_accept)
+    failure = state.faults.take("chat", frozenset({"turn_error"}))
+    silent = state.faults.take("chat", frozenset({"silent"}))
     session.messages.append(message)
     turn = ChatTurn(sid, message, intent.tool)
-    turns(emu).append(turn)
+    state.turns.append(turn)
 
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
     )
-    out = _Writer(response, turn, emu.knobs.sse_delay, emu.knobs.heartbeat_every)
+    out = _Writer(response, turn, state.knobs.sse_delay, state.knobs.heartbeat_every)
     # Real ADK sends no keep-alives; the emulator's ADK shape does unless told not to.
-    out.keepalives = flat or emu.knobs.adk_keepalives
+    out.keepalives = flat or state.knobs.adk_keepalives
     if late is not None:
         await asyncio.sleep(float(late.params.get("delay", 1.0)))
     try:
         await response.prepare(request)
     except ConnectionError:
         out.gone()  # the message was taken: the turn goes on, its writes are no-ops
-    streaming = emu.knobs.adk_streaming or body.get("streaming") is True
-    shape = Shape(flat, streaming=streaming, thoughts=emu.knobs.thoughts)
+    streaming = state.knobs.adk_streaming or body.get("streaming") is True
+    shape = Shape(flat, streaming=streaming, thoughts=state.knobs.thoughts)
     try:
         await _keepalive(out, shape)
         if endless is not None:
             return await _endless(request, out, shape, endless)
-        await _keepalives_for(out, shape, asyncio.sleep(emu.knobs.think_seconds))
+        await _keepalives_for(out, shape, asyncio.sleep(state.knobs.think_seconds))
         if expire is not None:
             # The token runs out while the turn works: the work finishes (the service
             # already accepted it), then the stream reports 1001 and ends.
             if intent.tool is not None:
-                await _tool_turn(emu, session, user, intent, cost, out, shape, "after")
-            emu.store.expire(token.value)
+                await _tool_turn(state, session, user, intent, cost, out, shape, "after")
+            state.store.expire(token.value)
             await out.event({"code": 1001, "message": "token expired or invalid"})
             await out.end()
             turn.completed = not turn.disconnected
@@ -230,7 +216,7 @@ async def run_sse(request: web.Request) -> web.StreamResponse:
                 return await _cut(request, out)
         else:
             cut = None if drop is None else "before" if drop.params.get("before_apply") else "after"
-            if not await _tool_turn(emu, session, user, intent, cost, out, shape, cut, silence):
+            if not await _tool_turn(state, session, user, intent, cost, out, shape, cut, silence):
                 return await _cut(request, out)
         await out.end()
     except ConnectionError:  # a write outside ``_Writer``: the client left all the same
@@ -244,7 +230,7 @@ async def run_sse(request: web.Request) -> web.StreamResponse:
 
 
 async def _tool_turn(
-    emu: Emulator,
+    state: EmulatorState,
     session: Session,
     user: User,
     intent: agent.Intent,
@@ -255,7 +241,7 @@ async def _tool_turn(
     silence: float = 0.0,
 ) -> bool:
     """Run the tool and stream its events; ``False`` to cut the stream (``cut`` the apply)."""
-    knobs = emu.knobs
+    knobs = state.knobs
     call_id = shape.call_id()
     assert intent.tool is not None
     # Frozen while running, spent when done (API.md, credits: "frozen: reserved by running work").
@@ -269,14 +255,14 @@ async def _tool_turn(
         return False
     try:
         await asyncio.sleep(silence)  # a silent tool: not even a keep-alive
-        result = await _keepalives_for(out, shape, _apply(emu, session, intent))
+        result = await _keepalives_for(out, shape, _apply(state, session, intent))
     except BaseException:
         user.available += cost
         user.frozen -= cost
         raise
     user.frozen -= cost
     if cost and not intent.generates:
-        _EDIT_CHARGED.setdefault(emu, set()).add(session.id)
+        state.edit_charged.add(session.id)
     session.applied_edits += 1
     if cut == "after":  # the edit stays, as when the real service loses a stream
         return False
@@ -285,20 +271,20 @@ async def _tool_turn(
         artifact = str(result.get("name") or f"{intent.tool}.json")
         delta = {"state": {"applied_edits": session.applied_edits}, "artifacts": {artifact: 0}}
     await out.events(shape.result(call_id, intent.tool, result, delta))
-    if emu.random.random() >= knobs.no_text_rate:
+    if state.random.random() >= knobs.no_text_rate:
         await _say(out, shape, agent.done_text(intent, result))
-    if knobs.temporary_issue_rate and emu.random.random() < knobs.temporary_issue_rate:
+    if knobs.temporary_issue_rate and state.random.random() < knobs.temporary_issue_rate:
         await _say(out, shape, "I encountered a temporary issue. Please try again later.")
     return True
 
 
-async def _apply(emu: Emulator, session: Session, intent: agent.Intent) -> dict[str, Any]:
+async def _apply(state: EmulatorState, session: Session, intent: agent.Intent) -> dict[str, Any]:
     """Change the session's draft as ``intent`` asks; the tool's result."""
-    knobs, args = emu.knobs, intent.args
-    directory = media_dir(emu)
+    knobs, args = state.knobs, intent.args
+    directory = media_dir(state)
 
     def url_of(name: str) -> str:
-        return f"{emu.url}/media/{name}"
+        return f"{state.url}/media/{name}"
 
     if args.get("uploads"):  # uploaded media the message refers to (agent.understand)
         session.draft = agent.place_uploads(session.draft, args["uploads"], session.video_infos)
@@ -415,7 +401,7 @@ async def _cut(request: web.Request, out: _Writer) -> web.StreamResponse:
 async def media(request: web.Request) -> web.StreamResponse:
     """A generated clip or music bed (public, like a CDN URL: no token needed)."""
     name = request.match_info["name"]
-    path = media_dir(emulator_of(request)) / name
+    path = media_dir(state_of(request)) / name
     if not _MEDIA_NAME.fullmatch(name) or not path.is_file():
         raise web.HTTPNotFound()
     return web.FileResponse(path)
@@ -423,6 +409,6 @@ async def media(request: web.Request) -> web.StreamResponse:
 
 def setup(app: web.Application) -> None:
     """Add the chat and media routes; the chat route carries out its own ``drop`` fault."""
-    app[EMULATOR_KEY].streaming_routes.add("chat")
+    app[STATE_KEY].streaming_routes.add("chat")
     app.router.add_post("/run_sse", run_sse, name="chat")
     app.router.add_get("/media/{name}", media, name="media")

@@ -7,23 +7,24 @@ from datetime import datetime, timezone
 
 from aiohttp import web
 
-from ._http import emulator_of, fail, ok, read_json, require_token
+from ._http import fail, ok, read_json, require_token
+from .state import state_of
 from .store import TokenLimitReached
 
 
 async def anonymous_token(request: web.Request) -> web.Response:
-    emu = emulator_of(request)
+    state = state_of(request)
     client_id = request.headers.get("X-Client-Id", "").strip()
     if not client_id:
         raise fail(400, "missing X-Client-Id header", status=400)
     try:
-        token = emu.store.anonymous_token(client_id, request.remote or "127.0.0.1")
+        token = state.store.anonymous_token(client_id, request.remote or "127.0.0.1")
     except TokenLimitReached as exc:
         raise fail(
             429, str(exc), status=429, data={"limit": exc.limit},
             headers={"Retry-After": str(int(exc.retry_after) + 1)},
         ) from None  # fmt: skip
-    user = emu.store.users[token.user_id]
+    user = state.store.users[token.user_id]
     expires = datetime.fromtimestamp(token.expires_at, tz=timezone.utc)
     return ok(
         {
@@ -37,21 +38,21 @@ async def anonymous_token(request: web.Request) -> web.Response:
 
 
 async def create_session(request: web.Request) -> web.Response:
-    emu = emulator_of(request)
+    state = state_of(request)
     token, _ = require_token(request, "write")
     body = await read_json(request)
     language = body.get("language")
-    session = emu.store.create_session(
+    session = state.store.create_session(
         token.user_id, language if isinstance(language, str) else None
     )
     return ok({"task_id": session.task_id, "session_id": session.id, "user_id": token.user_id})
 
 
 async def claim_token(request: web.Request) -> web.Response:
-    emu = emulator_of(request)
+    state = state_of(request)
     token, _ = require_token(request)
     body = await read_json(request)
-    session = emu.store.session_of(token.user_id, str(body.get("session_id", "")))
+    session = state.store.session_of(token.user_id, str(body.get("session_id", "")))
     if session is None or session.task_id != body.get("task_id"):
         raise fail(1002, "session not found")
     return ok({"claim_token": f"clm_{secrets.token_urlsafe(18)}", "expires_in": 604800})
@@ -64,9 +65,9 @@ async def credits(request: web.Request) -> web.Response:
 
 
 async def state(request: web.Request) -> web.Response:
-    emu = emulator_of(request)
+    state = state_of(request)
     token, _ = require_token(request, "read")
-    session = emu.store.session_of(token.user_id, request.match_info["sid"])
+    session = state.store.session_of(token.user_id, request.match_info["sid"])
     if session is None:
         raise fail(1002, "session not found")
     return ok({"state": session.state()})

@@ -27,17 +27,14 @@ import contextlib
 import email.utils
 import re
 import time
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from aiohttp import web
 
 from ._http import (
-    EMULATOR_KEY,
     Reply,
-    emulator_of,
     fail,
     has_attribution,
     read_json,
@@ -46,67 +43,16 @@ from ._http import (
     write_lying,
 )
 from .faults import STREAM_KINDS, Fault
+from .records import RenderRecord
 from .routes_upload import resolve_local
+from .state import STATE_KEY, EmulatorState, state_of
 
-if TYPE_CHECKING:
-    from .server import Emulator
+__all__ = ["RenderRecord", "render_fail", "serve_file", "setup", "setup_cdn"]
 
 CHUNK = 1024 * 1024
 _RENDER_ID = re.compile(r"render_[A-Za-z0-9_\-]{1,128}")
 _RANGE = re.compile(r"bytes=(\d+)-(\d*)")
 _SLOTS: web.AppKey[asyncio.Semaphore] = web.AppKey("render_slots", asyncio.Semaphore)
-
-
-@dataclass
-class RenderRecord:
-    """One render job as the emulator keeps it."""
-
-    id: str
-    user_id: str
-    session_id: str
-    draft: dict[str, Any]
-    format: str = "mp4"
-    quality: str = "high"
-    width: int | None = None
-    height: int | None = None
-    fps: int = 30
-    status: str = "pending"
-    progress: float = 0.0
-    error: str | None = None
-    path: Path | None = None
-    output_url: str | None = None
-    created_at: float = field(default_factory=time.time)
-    completed_at: float | None = None
-    polls: int = 0
-    cancel_requested: bool = False
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
-    task: asyncio.Task[None] | None = None
-
-    def answer(self, shape: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        """``(data, top-level fields)`` of a poll answer in ``shape`` (``data``/``top``)."""
-        data: dict[str, Any] = {"id": self.id, "progress": round(self.progress, 1)}
-        top: dict[str, Any] = {}
-        data["createdAt"] = _iso(self.created_at)
-        if self.completed_at is not None:
-            data["completedAt"] = _iso(self.completed_at)
-        if shape == "top":
-            top["status"] = self.status
-            data["taskId"] = self.id
-            if self.output_url:
-                data["output"] = {"url": self.output_url, "format": self.format}
-            if self.error:
-                top["error"] = self.error
-        else:
-            data["status"] = self.status
-            if self.output_url:
-                data["outputUrl"] = self.output_url
-            if self.error:
-                data["error"] = self.error
-        return data, top
-
-
-def _iso(t: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
 def render_fail(status: int, message: str) -> Reply:
@@ -124,13 +70,13 @@ async def _pause(rec: RenderRecord, seconds: float) -> None:
             await asyncio.wait_for(rec.stop.wait(), seconds)
 
 
-async def _run(emu: Emulator, slots: asyncio.Semaphore, rec: RenderRecord) -> None:
+async def _run(state: EmulatorState, slots: asyncio.Semaphore, rec: RenderRecord) -> None:
     from .renderer import RenderCancelled, RenderError, render_draft
 
     started = time.monotonic()
-    minimum = emu.knobs.render_seconds
+    minimum = state.knobs.render_seconds
     await _pause(rec, min(0.05, minimum / 4))  # long enough to be seen pending
-    folder = emu.data_dir / "renders"
+    folder = state.data_dir / "renders"
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / f"{rec.id}.{rec.format}"
 
@@ -149,7 +95,7 @@ async def _run(emu: Emulator, slots: asyncio.Semaphore, rec: RenderRecord) -> No
                 render_draft,
                 rec.draft,
                 out,
-                resolve_media=partial(resolve_local, emu),
+                resolve_media=partial(resolve_local, state),
                 width=rec.width,
                 height=rec.height,
                 fps=rec.fps,
@@ -170,7 +116,7 @@ async def _run(emu: Emulator, slots: asyncio.Semaphore, rec: RenderRecord) -> No
         out.unlink(missing_ok=True)
         return
     rec.path = out
-    rec.output_url = f"{emu.cdn_url}/renders/{out.name}"
+    rec.output_url = f"{state.cdn_url}/renders/{out.name}"
     rec.progress, rec.completed_at, rec.status = 100.0, time.time(), "completed"
 
 
@@ -192,9 +138,9 @@ def _exportable(draft: Any) -> bool:
 async def export(request: web.Request) -> web.Response:
     from .renderer import FORMATS, QUALITIES
 
-    emu = emulator_of(request)
+    state = state_of(request)
     token, _ = require_token(request)
-    if emu.knobs.require_attribution and not has_attribution(request):
+    if state.knobs.require_attribution and not has_attribution(request):
         raise fail(402, "export blocked: the attribution headers X-Skill-Source, "
                    "X-Skill-Version and X-Skill-Platform are required", status=402)  # fmt: skip
     if not token.allows("render"):
@@ -205,9 +151,9 @@ async def export(request: web.Request) -> web.Response:
     rid = body.get("id")
     if not isinstance(rid, str) or not _RENDER_ID.fullmatch(rid):
         raise render_fail(400, "id must be render_<unique>")
-    if rid in emu.renders:
+    if rid in state.renders:
         raise render_fail(409, f"render id {rid} already exists")
-    session = emu.store.session_of(token.user_id, str(body.get("sessionId", "")))
+    session = state.store.session_of(token.user_id, str(body.get("sessionId", "")))
     if session is None:
         raise fail(1002, "session not found")
     draft = body.get("draft")
@@ -233,24 +179,24 @@ async def export(request: web.Request) -> web.Response:
         rid, token.user_id, session.id, draft, fmt, quality, width, height,
         min(120, max(1, fps)),
     )  # fmt: skip
-    emu.renders[rid] = rec
-    rec.task = asyncio.create_task(_run(emu, request.app[_SLOTS], rec))
-    return render_ok({"id": rid, "status": emu.knobs.export_status, "progress": 0})
+    state.renders[rid] = rec
+    rec.task = asyncio.create_task(_run(state, request.app[_SLOTS], rec))
+    return render_ok({"id": rid, "status": state.knobs.export_status, "progress": 0})
 
 
 def _owned(request: web.Request) -> RenderRecord:
     token, _ = require_token(request, "read")
-    rec = emulator_of(request).renders.get(request.match_info["id"])
+    rec = state_of(request).renders.get(request.match_info["id"])
     if rec is None or rec.user_id != token.user_id:
         raise render_fail(404, "render not found")
     return rec
 
 
 async def poll(request: web.Request) -> web.Response:
-    emu = emulator_of(request)
+    state = state_of(request)
     rec = _owned(request)
     rec.polls += 1
-    shape = emu.knobs.poll_shape
+    shape = state.knobs.poll_shape
     if shape == "alternate":
         shape = "data" if rec.polls % 2 else "top"
     data, top = rec.answer(shape)
@@ -375,9 +321,9 @@ async def _lying(request: web.Request, path: Path, fault: Fault) -> web.StreamRe
     return await write_lying(request, 200 if start is None else 206, headers, body, delta)
 
 
-def _disposition(emu: Emulator, path: Path) -> dict[str, str]:
+def _disposition(state: EmulatorState, path: Path) -> dict[str, str]:
     # The ``content_disposition`` knob: a header template, ``{name}`` is the file's name.
-    template = emu.knobs.content_disposition
+    template = state.knobs.content_disposition
     return {} if template is None else {"Content-Disposition": template.format(name=path.name)}
 
 
@@ -385,8 +331,8 @@ async def serve_file(request: web.Request, path: Path | None, route: str) -> web
     """``path`` with Range support, or the planned ``drop``/``truncate``/``lie``/``stall`` fault."""
     if path is None or not _is_file(path):
         raise render_fail(404, "file not found")
-    emu = emulator_of(request)
-    fault = emu.faults.take(route, STREAM_KINDS)
+    state = state_of(request)
+    fault = state.faults.take(route, STREAM_KINDS)
     if fault is not None and fault.kind == "lie":
         return await _lying(request, path, fault)
     if fault is not None and fault.kind in ("drop", "truncate", "stall"):
@@ -395,7 +341,7 @@ async def serve_file(request: web.Request, path: Path | None, route: str) -> web
         # aiohttp's FileResponse reads If-Range as a date only: an ETag would pass.
         return await _faulty(request, path, Fault(route, "whole"))
     # FileResponse uses sendfile and answers Range / If-Range itself.
-    headers = {"Accept-Ranges": "bytes", **_disposition(emu, path)}
+    headers = {"Accept-Ranges": "bytes", **_disposition(state, path)}
     return web.FileResponse(path, headers=headers)
 
 
@@ -423,14 +369,13 @@ async def cdn_file(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     if name.startswith(".") or "/" in name:
         raise render_fail(404, "file not found")
-    emu = emulator_of(request)
-    return await serve_file(request, emu.data_dir / request.match_info["kind"] / name, "cdn")
+    state = state_of(request)
+    return await serve_file(request, state.data_dir / request.match_info["kind"] / name, "cdn")
 
 
 async def _stop_renders(app: web.Application) -> None:
-    emu = app[EMULATOR_KEY]
     tasks = []
-    for rec in emu.renders.values():
+    for rec in app[STATE_KEY].renders.values():
         rec.cancel_requested = True
         rec.stop.set()
         if rec.task is not None and not rec.task.done():
@@ -445,7 +390,7 @@ async def _stop_renders(app: web.Application) -> None:
 
 def setup(app: web.Application) -> None:
     """Add the render routes to the API app."""
-    app[_SLOTS] = asyncio.Semaphore(max(1, app[EMULATOR_KEY].knobs.render_slots))
+    app[_SLOTS] = asyncio.Semaphore(max(1, app[STATE_KEY].knobs.render_slots))
     app.router.add_post("/api/render/proxy/lambda", export, name="export")
     app.router.add_get("/api/render/proxy/lambda/{id}", poll, name="poll")
     app.router.add_post("/api/render/proxy/lambda/{id}/cancel", cancel, name="cancel")

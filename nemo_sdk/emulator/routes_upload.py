@@ -15,22 +15,20 @@ import re
 import shutil
 import uuid
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from aiohttp import BodyPartReader, web
 from yarl import URL
 
-from ..errors import ACCEPTED_FORMATS, MAX_UPLOAD_BYTES
-from ._http import Reply, emulator_of, fail, ok, read_json, require_token
-
-if TYPE_CHECKING:
-    from .server import Emulator
+from ..models.limits import ACCEPTED_FORMATS, MAX_UPLOAD_BYTES
+from ._http import Reply, fail, ok, read_json, require_token
+from .state import EmulatorState, state_of
 
 CHUNK = 1024 * 1024
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def resolve_local(emu: Emulator, url: str) -> Path | None:
+def resolve_local(state: EmulatorState, url: str) -> Path | None:
     """The file behind a URL of the emulator's own origins, else ``None``.
 
     Both origins serve ``<data_dir>/<path>``, so a URL's path is its place on disk.
@@ -39,12 +37,12 @@ def resolve_local(emu: Emulator, url: str) -> Path | None:
         parsed = URL(url)
     except (TypeError, ValueError):
         return None
-    if not parsed.is_absolute() or str(parsed.origin()) not in (emu.url, emu.cdn_url):
+    if not parsed.is_absolute() or str(parsed.origin()) not in (state.url, state.cdn_url):
         return None
     parts = parsed.path.strip("/").split("/")
     if any(p in ("", ".", "..") or p.startswith(".") for p in parts):
         return None
-    path = emu.data_dir.joinpath(*parts)
+    path = state.data_dir.joinpath(*parts)
     return path if path.is_file() else None
 
 
@@ -70,8 +68,8 @@ def _extension(filename: str) -> str:
     return "jpg" if ext == "jpeg" else ext
 
 
-def _stored_path(emu: Emulator, filename: str) -> Path:
-    folder = emu.data_dir / "uploads"
+def _stored_path(state: EmulatorState, filename: str) -> Path:
+    folder = state.data_dir / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     safe = _UNSAFE.sub("_", filename.rsplit("/", 1)[-1])[-80:].lstrip(".") or "file"
     return folder / f"{uuid.uuid4().hex[:12]}-{safe}"
@@ -82,7 +80,7 @@ def _refuse_type(filename: str, why: str) -> Reply:
                 f"{', '.join(ACCEPTED_FORMATS)}")  # fmt: skip
 
 
-async def _describe(emu: Emulator, path: Path, filename: str, digest: str) -> dict[str, Any]:
+async def _describe(state: EmulatorState, path: Path, filename: str, digest: str) -> dict[str, Any]:
     from .media import MediaError, probe  # PyAV: the emulator extra
 
     try:
@@ -93,7 +91,7 @@ async def _describe(emu: Emulator, path: Path, filename: str, digest: str) -> di
     return {
         "filename": filename,
         "file_type": info.kind,
-        "cdn_url": f"{emu.cdn_url}/uploads/{path.name}",
+        "cdn_url": f"{state.cdn_url}/uploads/{path.name}",
         "duration": round(info.duration, 3),
         "width": info.width,
         "height": info.height,
@@ -110,11 +108,11 @@ async def _drain(request: web.Request) -> None:
             pass
 
 
-async def _save_part(emu: Emulator, part: BodyPartReader) -> tuple[Path, str, str]:
+async def _save_part(state: EmulatorState, part: BodyPartReader) -> tuple[Path, str, str]:
     filename = part.filename or ""
     if _extension(filename) not in ACCEPTED_FORMATS:
         raise _refuse_type(filename or "(no name)", "extension not accepted")
-    path = _stored_path(emu, filename)
+    path = _stored_path(state, filename)
     digest = hashlib.sha256()
     size = 0
     try:
@@ -131,18 +129,18 @@ async def _save_part(emu: Emulator, part: BodyPartReader) -> tuple[Path, str, st
     return path, filename, digest.hexdigest()
 
 
-async def _from_multipart(emu: Emulator, request: web.Request) -> list[dict[str, Any]]:
+async def _from_multipart(state: EmulatorState, request: web.Request) -> list[dict[str, Any]]:
     saved: list[tuple[Path, str, str]] = []
     try:
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
             if isinstance(part, BodyPartReader) and part.name == "files":
-                saved.append(await _save_part(emu, part))
+                saved.append(await _save_part(state, part))
             else:
                 await part.release()
         if not saved:
             raise fail(400, "no 'files' part in the multipart body", status=400)
-        return [await _describe(emu, *item) for item in saved]
+        return [await _describe(state, *item) for item in saved]
     except BaseException:
         for path, _, _ in saved:
             _remove(path)
@@ -150,40 +148,40 @@ async def _from_multipart(emu: Emulator, request: web.Request) -> list[dict[str,
         raise
 
 
-async def _from_urls(emu: Emulator, urls: Any) -> list[dict[str, Any]]:
+async def _from_urls(state: EmulatorState, urls: Any) -> list[dict[str, Any]]:
     if not isinstance(urls, list) or not urls or not all(isinstance(u, str) for u in urls):
         raise fail(400, "'urls' must be a non-empty list of URLs", status=400)
     out = []
     for url in urls:
-        source = resolve_local(emu, url)
+        source = resolve_local(state, url)
         if source is None:
             raise fail(
                 400,
                 f"cannot fetch {url}: the emulator fetches only its own files "
-                f"({emu.url}, {emu.cdn_url}), never the outside network",
+                f"({state.url}, {state.cdn_url}), never the outside network",
                 status=400,
             )
         name = URL(url).name
         if _extension(name) not in ACCEPTED_FORMATS:
             raise _refuse_type(name, "extension not accepted")
-        path = _stored_path(emu, name)
+        path = _stored_path(state, name)
         await asyncio.to_thread(shutil.copyfile, source, path)
         digest = await asyncio.to_thread(_sha256, path)
-        out.append(await _describe(emu, path, name, digest))
+        out.append(await _describe(state, path, name, digest))
     return out
 
 
 async def upload(request: web.Request) -> web.Response:
-    emu = emulator_of(request)
+    state = state_of(request)
     token, _ = require_token(request, "upload")
-    session = emu.store.session_of(token.user_id, request.match_info["sid"])
+    session = state.store.session_of(token.user_id, request.match_info["sid"])
     if session is None:
         await _drain(request)
         raise fail(1002, "session not found")
     if request.content_type == "application/json":
-        files = await _from_urls(emu, (await read_json(request)).get("urls"))
+        files = await _from_urls(state, (await read_json(request)).get("urls"))
     elif request.content_type.startswith("multipart/"):
-        files = await _from_multipart(emu, request)
+        files = await _from_multipart(state, request)
     else:
         raise fail(400, "send multipart/form-data files or JSON urls", status=400)
     for entry in files:

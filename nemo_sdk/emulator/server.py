@@ -6,7 +6,6 @@ import random
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -14,44 +13,12 @@ from typing import Any
 from aiohttp import web
 
 from . import routes_chat, routes_core, routes_render, routes_upload
-from ._http import EMULATOR_KEY, RecordedRequest, add_request_id, make_middleware
+from ._http import add_request_id, make_middleware
 from .faults import FaultInjector
-from .routes_render import RenderRecord
+from .knobs import Knobs, make_knobs
+from .records import ChatTurn, RecordedRequest, RenderRecord
+from .state import STATE_KEY, EmulatorState
 from .store import ALL_SCOPES, SEVEN_DAYS, Store
-
-
-@dataclass(frozen=True)
-class Knobs:
-    """The emulator's settings that later routes read (costs, pacing, speed)."""
-
-    generation_cost: int = 100
-    edit_cost: int = 50
-    render_seconds: float = 1.0
-    sse_delay: float = 0.0
-    no_text_rate: float = 0.3
-    require_attribution: bool = True
-    event_shape: str = "adk"
-    poll_shape: str = "alternate"
-    # The chat agent (routes_chat): generated clip size, keep-alive pacing, slowness, noise.
-    clip_seconds: float = 1.0
-    clip_width: int = 320
-    clip_height: int = 180
-    clip_fps: int = 12
-    heartbeat_every: float = 0.5
-    think_seconds: float = 0.0
-    temporary_issue_rate: float = 0.0
-    # The ADK event shape (routes_chat): google-adk 2.x's streams, see tests/adk/captures.
-    adk_streaming: bool = False
-    adk_keepalives: bool = True
-    thoughts: bool = False
-    text_with_call: bool = False
-    actions_events: bool = False
-    # Files: a Content-Disposition header template for served files ({name}: the file's name).
-    content_disposition: str | None = None
-    # Renders that run at once (each in a worker thread); the others wait their turn.
-    render_slots: int = 2
-    # The status the export answer names ("queued" plays a service outside the contract).
-    export_status: str = "pending"
 
 
 class Emulator:
@@ -72,39 +39,10 @@ class Emulator:
             client per 7 days strictly: HTTP 429 with ``data.limit`` ``"per_client"``.
         seed: seeds the emulator's randomness, for repeatable tests.
         data_dir: where media and renders are written (a temporary directory by default).
-
-    Keyword Args:
-        generation_cost (int): credits charged by the agent for a generated clip (100).
-        edit_cost (int): credits charged by the agent for editing, once per session (50).
-        render_seconds (float): how long a render takes at the least.
-        render_slots (int): renders that run at once (2); the others wait, ``pending``.
-        export_status (str): the status the export answer names (``pending``).
-        poll_shape (str): the render poll answer's shape: ``data``, ``top`` (v1.9) or
-            ``alternate`` (switch at each poll, the default).
-        sse_delay (float): pause between chat events.
-        no_text_rate (float): share of edits whose stream carries no text.
-        event_shape (str): ``"adk"`` (default) or ``"flat"`` chat events.
-        clip_seconds (float): length of generated clips.
-        clip_width (int): width of generated clips.
-        clip_height (int): height of generated clips.
-        clip_fps (int): frame rate of generated clips.
-        heartbeat_every (float): keep-alive pacing while the chat agent works.
-        think_seconds (float): how long the agent sends only keep-alives before acting.
-        temporary_issue_rate (float): share of edits followed by a trailing
-            "I encountered a temporary issue" text (noise the SDK must ignore).
-        adk_streaming (bool): stream every turn as ADK does with ``"streaming": true``
-            (partial chunks, then the aggregate under the same id), whatever the body
-            says: a server that streams by default. Off: the body decides.
-        adk_keepalives (bool): the ADK shape sends keep-alives (empty ``data:`` lines and
-            comments) while the agent works (True); False is real ADK: silence.
-        thoughts (bool): each ADK model turn opens with a ``"thought": true`` part.
-        text_with_call (bool): the ADK model turn that calls a tool says something first,
-            text and ``functionCall`` in one event's parts.
-        actions_events (bool): after each tool result, ADK's actions-only event (no
-            ``content``; ``stateDelta`` and ``artifactDelta``, the result's id).
-        content_disposition (str | None): a ``Content-Disposition`` header sent with every
-            served file, ``{name}`` standing for the file's name (e.g.
-            ``'attachment; filename="{name}"'``; a hostile one: ``'...filename="../x"'``).
+        knobs: the :class:`Knobs` to start from (the defaults when ``None``).
+        **overrides: knobs by name over ``knobs`` (``Emulator(render_seconds=30)``): an
+            unknown name is a ``TypeError``, a refused value a ``ValueError``, both
+            naming the knob (and a choice's choices). See :class:`Knobs` for each.
     """
 
     def __init__(
@@ -121,10 +59,12 @@ class Emulator:
         seed: int = 0,
         data_dir: str | Path | None = None,
         clock: Callable[[], float] | None = None,
-        **knobs: Any,
+        knobs: Knobs | None = None,
+        **overrides: Any,
     ) -> None:
         self.host, self._port, self._cdn_port = host, port, cdn_port
-        self.store = Store(
+        checked = make_knobs(knobs, **overrides)  # before anything is made: a typo made nothing
+        store = Store(
             starting_credits=starting_credits,
             anonymous_scopes=tuple(anonymous_scopes),
             token_ttl=token_ttl,
@@ -132,23 +72,80 @@ class Emulator:
             reissue_client_tokens=reissue_client_tokens,
         )
         if clock is not None:
-            self.store.clock = clock
-        self.knobs = Knobs(**knobs)
-        self.random = random.Random(seed)
-        self.faults = FaultInjector()
-        self.requests: list[RecordedRequest] = []
-        # Downloads carry their own drop/truncate faults (routes_render.serve_file).
-        self.streaming_routes: set[str] = {"download", "cdn"}
-        self.renders: dict[str, RenderRecord] = {}
+            store.clock = clock
         self._own_dir = data_dir is None
-        self.data_dir = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="nemo-emu-"))
+        self.state = EmulatorState(
+            store=store,
+            knobs=checked,
+            data_dir=Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="nemo-emu-")),
+            random=random.Random(seed),
+        )
+        """What the routes read and change: store, knobs, faults, records (shortcuts below)."""
         self._runners: list[web.AppRunner] = []
-        self.url = ""
-        self.cdn_url = ""
+
+    # The state's parts, as tests have always reached them.
+    @property
+    def store(self) -> Store:
+        """Tokens, users, sessions, drafts, credits (tests may read and change it)."""
+        return self.state.store
+
+    @property
+    def knobs(self) -> Knobs:
+        """The knobs routes read at each request; assign a new :class:`Knobs` to change them."""
+        return self.state.knobs
+
+    @knobs.setter
+    def knobs(self, knobs: Knobs) -> None:
+        self.state.knobs = knobs
+
+    @property
+    def faults(self) -> FaultInjector:
+        """The fault plan: ``emu.faults.add(route, kind, ...)``."""
+        return self.state.faults
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received, in order."""
+        return self.state.requests
+
+    @property
+    def renders(self) -> dict[str, RenderRecord]:
+        """Render jobs by id."""
+        return self.state.renders
+
+    @property
+    def turns(self) -> list[ChatTurn]:
+        """Every chat turn accepted, in order."""
+        return self.state.turns
+
+    @property
+    def random(self) -> random.Random:
+        """The seeded randomness the routes draw from."""
+        return self.state.random
+
+    @property
+    def streaming_routes(self) -> set[str]:
+        """Routes that carry out their own stream faults."""
+        return self.state.streaming_routes
+
+    @property
+    def data_dir(self) -> Path:
+        """Where media and renders are written."""
+        return self.state.data_dir
+
+    @property
+    def url(self) -> str:
+        """The API origin (``""`` until started)."""
+        return self.state.url
+
+    @property
+    def cdn_url(self) -> str:
+        """The CDN origin (``""`` until started)."""
+        return self.state.cdn_url
 
     def _app(self, origin: str) -> web.Application:
         app = web.Application(middlewares=[make_middleware(origin)], client_max_size=1024**3)
-        app[EMULATOR_KEY] = self
+        app[STATE_KEY] = self.state
         app.on_response_prepare.append(add_request_id)
         return app
 
@@ -162,8 +159,8 @@ class Emulator:
         for extra in _route_modules():
             if hasattr(extra, "setup_cdn"):
                 extra.setup_cdn(cdn)
-        self.url = await self._serve(api, self._port)
-        self.cdn_url = await self._serve(cdn, self._cdn_port)
+        self.state.url = await self._serve(api, self._port)
+        self.state.cdn_url = await self._serve(cdn, self._cdn_port)
         return self
 
     async def _serve(self, app: web.Application, port: int) -> str:

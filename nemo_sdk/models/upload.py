@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from .draft import WireModel
+from .limits import ACCEPTED_FORMATS, MAX_UPLOAD_BYTES
 
-__all__ = ["UploadedFile"]
+__all__ = ["ACCEPTED_FORMATS", "MAX_UPLOAD_BYTES", "UploadedFile"]
 
 
 class UploadedFile(WireModel):

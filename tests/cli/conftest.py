@@ -17,8 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from nemo_sdk import NemoClient
-from nemo_sdk.cli import runtime
+from nemo_sdk import NemoClient, offline
 from nemo_sdk.cli.app import cli
 from nemo_sdk.emulator import Emulator
 
@@ -42,7 +41,7 @@ def nemo_emulator_knobs() -> dict[str, Any]:
 @pytest.fixture(autouse=True)
 def small_embedded_emulator(monkeypatch: pytest.MonkeyPatch) -> None:
     """``--emulator`` with a small clip: the 720p default is for people, not test runs."""
-    monkeypatch.setattr(runtime, "EMBEDDED_EMULATOR", dict(SMALL_CLIP))
+    monkeypatch.setattr(offline, "DEMO_KNOBS", {**offline.DEMO_KNOBS, **SMALL_CLIP})
 
 
 def invoke(*args: str, input: str | None = None) -> Result:
