@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypedDict, TypeVar
 import attrs
 from yarl import URL
 
+from ._env_waits import seconds_from_env
 from ._logging import logger
 from ._version import __version__
 from .errors import ConfigurationError
@@ -618,7 +619,6 @@ class ClientConfig:
         :class:`ConfigurationError` naming it (or the environment variable it came from).
         """
         env = os.environ if env is None else env
-        from ._env_waits import chat_from_env, render_from_env  # they import this module
 
         given = given_options(options, "ClientConfig.resolve")
         take = given.pop
@@ -689,8 +689,8 @@ class ClientConfig:
             retry=_with_max_retries(retry, take("max_retries", None)),
             limits=_group(given, "limits", Limits, Limits),
             # The environment's waits apply when the group is not given (a test's speed).
-            chat=_group(given, "chat_settings", ChatSettings, lambda: chat_from_env(env)),
-            render=_group(given, "render_settings", RenderSettings, lambda: render_from_env(env)),
+            chat=_group(given, "chat_settings", ChatSettings, lambda: _chat_from_env(env)),
+            render=_group(given, "render_settings", RenderSettings, lambda: _render_from_env(env)),
             log_requests=(
                 env.get("NEMO_LOG", "").strip().lower() == "debug"
                 if log_requests is None
@@ -728,4 +728,28 @@ def derive_config(
         retry=_with_max_retries(config.retry if retry is None else retry, max_retries),
         chat=config.chat if chat_settings is None else chat_settings,
         render=config.render if render_settings is None else render_settings,
+    )
+
+
+def _chat_from_env(env: Mapping[str, str]) -> ChatSettings:
+    """The default :class:`ChatSettings`, with the waits the environment sets."""
+    drop = seconds_from_env(env, "NEMO_CHAT_DROP_WAIT", zero=True)
+    poll = seconds_from_env(env, "NEMO_CHAT_POLL_INTERVAL", zero=True)
+    defaults = ChatSettings()
+    return ChatSettings(
+        drop_wait=defaults.drop_wait if drop is None else drop,
+        poll_interval=defaults.poll_interval if poll is None else poll,
+    )
+
+
+def _render_from_env(env: Mapping[str, str]) -> RenderSettings:
+    """The default :class:`RenderSettings`, with the polling the environment sets."""
+    # Above zero: a render poll of 0 would ask the API back to back (renders.wait
+    # refuses poll_interval=0 too); API.md documents polls every 10 s.
+    interval = seconds_from_env(env, "NEMO_RENDER_POLL_INTERVAL")
+    floor = seconds_from_env(env, "NEMO_RENDER_POLL_FLOOR")
+    defaults = RenderSettings()
+    return RenderSettings(
+        poll_interval=interval,
+        poll_floor=defaults.poll_floor if floor is None else floor,
     )

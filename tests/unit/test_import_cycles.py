@@ -12,25 +12,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 PACKAGE = Path(__file__).resolve().parents[2] / "nemo_sdk"
 
 # Cycles left in modules another change owns (issue 16), each named by its edges.
-KNOWN: dict[str, set[tuple[str, str]]] = {
-    # config.py reads its environment waits through _env_waits, which types them with config.
-    "config": {
-        ("nemo_sdk.config", "nemo_sdk._env_waits"),
-        ("nemo_sdk._env_waits", "nemo_sdk.config"),
-    },
-    # The emulator's routes reach into the Emulator (server.py) that registers them.
-    "emulator": {
-        ("nemo_sdk.emulator._http", "nemo_sdk.emulator.server"),
-        ("nemo_sdk.emulator.routes_chat", "nemo_sdk.emulator.server"),
-        ("nemo_sdk.emulator.routes_render", "nemo_sdk.emulator.server"),
-        ("nemo_sdk.emulator.routes_upload", "nemo_sdk.emulator.server"),
-    },
-}
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:
@@ -120,20 +104,6 @@ def test_the_graph_sees_type_checking_and_function_level_imports() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
 
 
-def test_no_import_cycle_outside_the_known_ones() -> None:
+def test_no_import_cycle() -> None:
     graph = import_graph()
-    known = set().union(*KNOWN.values())
-    left = []
-    for component in cycles(graph):
-        # Without the known edges, is this still a cycle?
-        pruned = {a: {b for b in graph[a] if (a, b) not in known} for a in component}
-        for rest in cycles({a: {b for b in bs if b in component} for a, bs in pruned.items()}):
-            left.append(sorted(_edges_within(graph, rest)))
-    assert left == []
-
-
-@pytest.mark.parametrize("owner", sorted(KNOWN))
-@pytest.mark.xfail(strict=True, reason="a cycle in modules another change of issue 16 owns")
-def test_known_cycles_are_gone(owner: str) -> None:
-    graph = import_graph()
-    assert not any(edge in KNOWN[owner] for c in cycles(graph) for edge in _edges_within(graph, c))
+    assert [sorted(_edges_within(graph, c)) for c in cycles(graph)] == []
