@@ -11,22 +11,13 @@ import pytest
 from nemo_sdk import APIConnectionError, APITimeoutError, NemoClient, RetrySettings, Timeouts
 from nemo_sdk._transport import translate_errors
 from nemo_sdk.emulator import Emulator
+from nemo_sdk.testing import RecordingSleep
 from tests.conftest import FAST_RETRY
 
 # The token call is held 0.5 s; a copy with these timeouts gives up well before.
 QUICK = Timeouts(connect=2.0, read=0.1, total=0.2)
 HOLD = 0.5
 NO_RETRY = RetrySettings(max_retries=0)
-
-
-class RecordingSleep:
-    """Records the waits the SDK asks for, and waits for none of them."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
 
 
 # -- 1. a token fetch triggered from a with_options copy uses the copy's settings

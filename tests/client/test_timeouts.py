@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -13,33 +14,23 @@ from aiohttp import web
 
 from nemo_sdk import APITimeoutError, NemoClient, Timeouts
 from nemo_sdk.config import RetrySettings
+from nemo_sdk.testing import Handler, serving
 
 BODY = json.dumps({"code": 0, "data": {"available": 7, "frozen": 0, "total": 7}}).encode()
-PATH = "/api/credits/balance/simple"
 NO_RETRY = RetrySettings(max_retries=0)
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Serve = Callable[[Handler], Awaitable[str]]
 
 
 @pytest.fixture
 async def serve() -> AsyncIterator[Serve]:
-    runners: list[web.AppRunner] = []
+    """``await serve(handler)``: the URL of a server answering every request with it."""
+    async with contextlib.AsyncExitStack() as stack:
 
-    async def start(handler: Handler) -> str:
-        app = web.Application()
-        app.router.add_get(PATH, handler)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        runners.append(runner)
-        port = runner.addresses[0][1]
-        return f"http://127.0.0.1:{port}"
+        async def start(handler: Handler) -> str:
+            return await stack.enter_async_context(serving(handler))
 
-    yield start
-    for runner in runners:
-        await runner.cleanup()
+        yield start
 
 
 def _client(url: str, **timeouts: float | None) -> NemoClient:

@@ -16,9 +16,9 @@ from aiohttp import web
 
 from nemo_sdk import ConfigurationError, NemoClient, RetrySettings, Timeouts
 from nemo_sdk.config import ClientConfig
+from nemo_sdk.testing import serving
 
 from ..conftest import FAST_RETRY
-from .conftest import serving
 
 
 class Recorder:
