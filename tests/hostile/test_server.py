@@ -121,7 +121,7 @@ async def test_endless_keepalives_end_at_the_configured_cap(
     started = time.monotonic()
     with pytest.raises(StreamInterrupted) as info:
         await rig.nemo.chat.send(rig.session_id, "add a title 'Never' for 1 s", settings=settings)
-    assert time.monotonic() - started < 3.0
+    assert time.monotonic() - started < 10.0  # the caps are 0.3 s and 0.2 s; never: forever
     assert reason in str(info.value)
     assert emu.count("chat") == 1  # the message was not re-sent
     assert emu.store.sessions[rig.session_id].applied_edits == 0
