@@ -24,7 +24,8 @@ entry point) and gives every test suite these fixtures:
     the SDK asked for (30 s for a 429...) without waiting them.
 ``nemo_rig``
     A :class:`Rig` for an async test: an emulator on the test's own loop, a client
-    on it whose waits are a :class:`RecordingSleep`, and a fresh session.
+    on it with the API's retry rules whose waits go to a :class:`RecordingSleep`
+    (recorded, not waited), and a fresh session.
 
 For tests of what the SDK does against a server that misbehaves in ways the
 emulator's faults do not cover, :func:`serving` serves one aiohttp handler on
@@ -121,6 +122,8 @@ def nemo_emulator_knobs() -> dict[str, Any]:
         "clip_width": 160,
         "clip_height": 90,
         "clip_fps": 12,
+        "canvas_width": 160,  # what an export renders at unless the draft says
+        "canvas_height": 90,
     }
 
 
@@ -274,6 +277,8 @@ class Rig:
 
 FAST_RIG_KNOBS: dict[str, Any] = {
     "render_seconds": 0.01,
+    "canvas_width": 160,
+    "canvas_height": 90,
     "starting_credits": 1000,
     "no_text_rate": 0.0,
 }
@@ -334,5 +339,7 @@ async def nemo_rig(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         pytest.skip("the nemo-sdk emulator needs the 'emulator' extra (av, numpy, pillow)")
     marker = request.node.get_closest_marker("nemo_emulator")
     knobs = marker.kwargs if marker else {}
-    async with emulator_rig(journal_path=tmp_path / "renders.sqlite3", **knobs) as rig:
+    # The API's own retry rules: the rig's sleep records their waits, never waits them.
+    journal = tmp_path / "renders.sqlite3"
+    async with emulator_rig(retry=RetrySettings(), journal_path=journal, **knobs) as rig:
         yield rig

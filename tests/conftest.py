@@ -79,7 +79,8 @@ def sdk_logger_restored() -> Iterator[None]:
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[Emulator]:
-    async with Emulator(render_seconds=0.05) as emu:
+    # Exports render at the canvas size unless the draft gives one: 160x90, not 1080p.
+    async with Emulator(render_seconds=0.05, canvas_width=160, canvas_height=90) as emu:
         yield emu
 
 

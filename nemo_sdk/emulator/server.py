@@ -37,6 +37,9 @@ class Knobs:
     clip_width: int = 320
     clip_height: int = 180
     clip_fps: int = 12
+    # A new session's canvas: what an export renders at unless the draft or request sizes it.
+    canvas_width: int = 1920
+    canvas_height: int = 1080
     heartbeat_every: float = 0.5
     think_seconds: float = 0.0
     temporary_issue_rate: float = 0.0
@@ -88,6 +91,9 @@ class Emulator:
         clip_width (int): width of generated clips.
         clip_height (int): height of generated clips.
         clip_fps (int): frame rate of generated clips.
+        canvas_width (int): a new session's canvas width (1920): what an export
+            renders at when neither the draft nor the request gives a size.
+        canvas_height (int): a new session's canvas height (1080).
         heartbeat_every (float): keep-alive pacing while the chat agent works.
         think_seconds (float): how long the agent sends only keep-alives before acting.
         temporary_issue_rate (float): share of edits followed by a trailing
