@@ -279,8 +279,6 @@ FAST_RIG_KNOBS: dict[str, Any] = {
     "render_seconds": 0.01,
     "canvas_width": 160,
     "canvas_height": 90,
-    "starting_credits": 1000,
-    "no_text_rate": 0.0,
 }
 
 
@@ -298,8 +296,8 @@ async def emulator_rig(
 ) -> AsyncIterator[Rig]:
     """``async with emulator_rig(**knobs) as rig``: a :class:`Rig` on this loop.
 
-    Knobs are :class:`~nemo_sdk.emulator.Emulator` arguments over fast renders and
-    1000 credits; the client retries by ``retry`` and waits through ``sleep`` (a
+    Knobs are :class:`~nemo_sdk.emulator.Emulator` arguments over fast renders on a
+    160x90 canvas; the client retries by ``retry`` and waits through ``sleep`` (a
     new :class:`RecordingSleep` by default; ``real_sleep=True``: it really waits). With ``session``,
     a session is created first. ``journal_path``: the client's render journal
     (the default one under ``XDG_CONFIG_HOME`` if None).

@@ -28,6 +28,8 @@ def rig(nemo_sleep: RecordingSleep) -> Rig:
         *, chat: ChatSettings | None = None, real_sleep: bool = False, **knobs: Any
     ) -> AsyncIterator[tuple[Emulator, NemoClient, str]]:
         knobs.setdefault("render_seconds", 0.05)
+        knobs.setdefault("starting_credits", 1000)
+        knobs.setdefault("no_text_rate", 0.0)
         async with emulator_rig(chat=chat, sleep=nemo_sleep, real_sleep=real_sleep, **knobs) as r:
             yield r.emu, r.nemo, r.session_id
 

@@ -92,6 +92,8 @@ class Rig(testing.Rig):
 async def make_rig(
     tmp: Path, *, timeouts: Timeouts | None = None, **knobs: Any
 ) -> AsyncIterator[Rig]:
+    knobs.setdefault("starting_credits", 1000)
+    knobs.setdefault("no_text_rate", 0.0)
     async with testing.emulator_rig(
         chat=FAST_CHAT, timeouts=timeouts, session=False, **knobs
     ) as base:

@@ -39,5 +39,5 @@ async def other_host() -> AsyncIterator[OtherHost]:
 @pytest.fixture
 async def rig() -> AsyncIterator[Rig]:
     chat = ChatSettings(drop_wait=0.0, poll_interval=0.0, unchanged_reads=2)
-    async with emulator_rig(chat=chat) as rig:
+    async with emulator_rig(chat=chat, starting_credits=1000, no_text_rate=0.0) as rig:
         yield rig
