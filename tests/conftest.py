@@ -12,7 +12,7 @@ import pytest
 from nemo_sdk import NemoClient
 from nemo_sdk._logging import logger as sdk_logger
 from nemo_sdk.emulator import Emulator
-from nemo_sdk.testing import FAST_RETRY
+from nemo_sdk.testing import FAST_RETRY, Rig, emulator_rig
 
 pytest_plugins = ["pytester"]
 
@@ -78,15 +78,24 @@ def sdk_logger_restored() -> Iterator[None]:
 
 
 @pytest.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    async with Emulator(render_seconds=0.05) as emu:
-        yield emu
+async def plain_rig() -> AsyncIterator[Rig]:
+    """The plugin's rig with the emulator's default knobs, real waits and no session.
+
+    Exports render at the rig's 160x90 canvas unless the draft gives a size.
+    """
+    async with emulator_rig(session=False, real_sleep=True, render_seconds=0.05) as rig:
+        yield rig
 
 
 @pytest.fixture
-async def client(emulator: Emulator) -> AsyncIterator[NemoClient]:
-    async with NemoClient(base_url=emulator.url, retry=FAST_RETRY) as nemo:
-        yield nemo
+def emulator(plain_rig: Rig) -> Emulator:
+    return plain_rig.emu
+
+
+@pytest.fixture
+def client(plain_rig: Rig) -> NemoClient:
+    """A client on ``emulator`` retrying by the API's rules with millisecond waits."""
+    return plain_rig.nemo
 
 
 async def export_rendered(

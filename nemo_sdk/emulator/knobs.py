@@ -47,6 +47,8 @@ class Knobs:
             ``alternate`` (switch at each poll, the default).
         clip_seconds, clip_width, clip_height, clip_fps: the generated clips' length,
             size and frame rate.
+        canvas_width, canvas_height: a new session's canvas (1920x1080): what an export
+            renders at when neither the draft nor the request gives a size.
         heartbeat_every: keep-alive pacing while the chat agent works.
         think_seconds: how long the agent sends only keep-alives before acting.
         temporary_issue_rate: share of edits followed by a trailing
@@ -83,6 +85,9 @@ class Knobs:
     clip_width: _Pixels = 320
     clip_height: _Pixels = 180
     clip_fps: _Pixels = 12
+    # A new session's canvas: what an export renders at unless the draft or request sizes it.
+    canvas_width: _Pixels = 1920
+    canvas_height: _Pixels = 1080
     heartbeat_every: Annotated[float, Field(gt=0)] = 0.5
     think_seconds: _Seconds = 0.0
     temporary_issue_rate: _Rate = 0.0

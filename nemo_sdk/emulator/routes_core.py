@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from datetime import datetime, timezone
 
@@ -45,6 +46,13 @@ async def create_session(request: web.Request) -> web.Response:
     session = state.store.create_session(
         token.user_id, language if isinstance(language, str) else None
     )
+    width, height = state.knobs.canvas_width, state.knobs.canvas_height
+    common = math.gcd(width, height)
+    session.canvas = {
+        "width": width,
+        "height": height,
+        "aspect_ratio": f"{width // common}:{height // common}",
+    }
     return ok({"task_id": session.task_id, "session_id": session.id, "user_id": token.user_id})
 
 

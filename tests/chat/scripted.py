@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from nemo_sdk import NemoClient
+from nemo_sdk.testing import serving
 from tests.conftest import FAST_RETRY
 
 SESSION = "ses_adk"
@@ -66,24 +67,19 @@ async def scripted(
         script.state_reads += 1
         return web.json_response({"code": 0, "data": {"state": {"draft": DRAFT}}})
 
-    app = web.Application()
-    app.router.add_post("/run_sse", run_sse)
-    app.router.add_get("/api/state/nemo_agent/me/{sid}/latest", state)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server = site._server
-    assert server is not None
-    port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+    async def route(request: web.Request) -> web.StreamResponse:
+        if request.method == "POST" and request.path == "/run_sse":
+            return await run_sse(request)
+        if request.method == "GET" and request.path.startswith("/api/state/nemo_agent/me/"):
+            return await state(request)
+        raise web.HTTPNotFound()
+
     client_options.setdefault("retry", FAST_RETRY)
-    try:
-        async with NemoClient(
-            base_url=f"http://127.0.0.1:{port}", token="nmv_usr_test", **client_options
-        ) as nemo:
-            yield nemo, script
-    finally:
-        await runner.cleanup()
+    async with (
+        serving(route) as url,
+        NemoClient(base_url=url, token="nmv_usr_test", **client_options) as nemo,
+    ):
+        yield nemo, script
 
 
 # --- ADK 2.x events, written after google-adk's own server (see API.md) ---------------

@@ -16,8 +16,9 @@ from nemo_sdk import (
     ToolResult,
 )
 from nemo_sdk.emulator.routes_chat import turns
+from nemo_sdk.testing import RecordingSleep
 
-from .conftest import FakeSleep, Rig
+from .conftest import Rig
 
 
 async def test_no_text_reply_is_summarised_from_the_draft_diff(rig: Rig) -> None:
@@ -41,7 +42,7 @@ async def test_no_text_rate_is_a_seeded_share_of_edits(rig: Rig) -> None:
 
 
 async def test_drop_after_the_edit_returns_an_interrupted_reply(
-    rig: Rig, fake_sleep: FakeSleep
+    rig: Rig, nemo_sleep: RecordingSleep
 ) -> None:
     async with rig() as (emu, nemo, sid):
         emu.faults.add("chat", "drop")
@@ -52,11 +53,11 @@ async def test_drop_after_the_edit_returns_an_interrupted_reply(
     assert reply.interrupted and reply.draft_changed
     assert reply.summary == 'Added title: "Dropped" (0-2s); Duration: 2s'
     assert [type(e) for e in reply.events if not isinstance(e, ToolCall)].count(ToolResult) == 0
-    assert fake_sleep.calls == [30.0]  # API.md: wait 30 s, then read the state
+    assert nemo_sleep.waits == [30.0]  # API.md: wait 30 s, then read the state
 
 
 async def test_drop_before_the_edit_raises_after_five_unchanged_reads(
-    rig: Rig, fake_sleep: FakeSleep
+    rig: Rig, nemo_sleep: RecordingSleep
 ) -> None:
     async with rig() as (emu, nemo, sid):
         emu.faults.add("chat", "drop", before_apply=True)
@@ -67,8 +68,8 @@ async def test_drop_before_the_edit_raises_after_five_unchanged_reads(
         assert emu.store.sessions[sid].applied_edits == 0
         balance = await nemo.credits.balance()
     # 30 s, then 60 s four times (split where the 2-minute still-working notices fall).
-    assert fake_sleep.total == pytest.approx(30 + 4 * 60, abs=0.5)
-    assert fake_sleep.calls[:2] == [30.0, 60.0]
+    assert nemo_sleep.total == pytest.approx(30 + 4 * 60, abs=0.5)
+    assert nemo_sleep.waits[:2] == [30.0, 60.0]
     error = info.value
     assert error.session_id == sid
     assert [type(e) for e in error.received if isinstance(e, ToolCall)] == [ToolCall]
@@ -77,7 +78,7 @@ async def test_drop_before_the_edit_raises_after_five_unchanged_reads(
 
 
 async def test_recovery_waits_are_configurable_and_fire_still_working(
-    rig: Rig, fake_sleep: FakeSleep
+    rig: Rig, nemo_sleep: RecordingSleep
 ) -> None:
     elapsed: list[float] = []
 
@@ -91,7 +92,7 @@ async def test_recovery_waits_are_configurable_and_fire_still_working(
         emu.faults.add("chat", "drop", before_apply=True)
         with pytest.raises(StreamInterrupted):
             await nemo.chat.send(sid, "add music", handler=Notices(), settings=chat)
-    assert sum(fake_sleep.calls) == pytest.approx(10 + 20 + 20, abs=0.5)
+    assert sum(nemo_sleep.waits) == pytest.approx(10 + 20 + 20, abs=0.5)
     assert [round(e) for e in elapsed] == [25, 50]
 
 

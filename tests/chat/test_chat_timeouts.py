@@ -13,8 +13,9 @@ import pytest
 from nemo_sdk import APIConnectionError, APITimeoutError, ChatSettings, StreamInterrupted, Timeouts
 from nemo_sdk.emulator.routes_chat import turns
 from nemo_sdk.resources.chat import _surely_unsent
+from nemo_sdk.testing import RecordingSleep
 
-from .conftest import FakeSleep, Rig
+from .conftest import Rig
 
 # The stream's first byte may take 0.1 s (the chat stream's idle limit is the longer of
 # the read timeout and ``heartbeat_timeout``: both are 0.1 s here); the emulator's
@@ -41,7 +42,7 @@ async def test_no_first_byte_then_the_edit_lands_recovers_from_the_state(rig: Ri
 
 
 async def test_no_first_byte_and_no_change_raises_stream_interrupted(
-    rig: Rig, fake_sleep: FakeSleep
+    rig: Rig, nemo_sleep: RecordingSleep
 ) -> None:
     documented = ChatSettings(
         drop_wait=30.0, poll_interval=60.0, unchanged_reads=3, heartbeat_timeout=SILENCE
@@ -55,7 +56,7 @@ async def test_no_first_byte_and_no_change_raises_stream_interrupted(
         assert info.value.session_id == sid
         assert isinstance(info.value.__cause__, APITimeoutError)
         # Waited as API.md says (30 s, then every 60 s), reading the state each time.
-        assert fake_sleep.total == 30.0 + 60.0 + 60.0
+        assert nemo_sleep.total == 30.0 + 60.0 + 60.0
         assert emu.count("state") - state_reads == 1 + 3  # the draft before, then 3 reads
         assert emu.count("chat") == 1
 

@@ -29,6 +29,8 @@ SMALL_CLIP = {
     "clip_width": 160,
     "clip_height": 90,
     "clip_fps": 12,
+    "canvas_width": 160,
+    "canvas_height": 90,
 }
 
 

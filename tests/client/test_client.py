@@ -23,7 +23,7 @@ async def test_session_credits_and_state(client: NemoClient, emulator: Emulator)
     state = await client.state.get(session.id)
     assert isinstance(state, SessionState)
     assert state.draft is not None and state.draft.is_exportable
-    assert state.canvas_config is not None and state.canvas_config.width == 1920
+    assert state.canvas_config is not None and state.canvas_config.width == 160
 
 
 async def test_every_request_carries_attribution(client: NemoClient, emulator: Emulator) -> None:

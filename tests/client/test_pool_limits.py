@@ -12,9 +12,9 @@ from aiohttp import web
 
 from nemo_sdk import Limits, NemoClient
 from nemo_sdk.config import ClientConfig, ConfigurationError
+from nemo_sdk.testing import serving
 
 BODY = json.dumps({"code": 0, "data": {"available": 7, "frozen": 0, "total": 7}}).encode()
-PATH = "/api/credits/balance/simple"
 
 
 class Slow:
@@ -38,15 +38,8 @@ class Slow:
 @pytest.fixture
 async def slow() -> AsyncIterator[Slow]:
     server = Slow()
-    app = web.Application()
-    app.router.add_get(PATH, server.handle)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    yield server
-    await runner.cleanup()
+    async with serving(server.handle) as server.url:
+        yield server
 
 
 async def five_at_once(slow: Slow, **limits: Any) -> int:

@@ -7,8 +7,10 @@ neither urllib nor aiohttp exempt from proxying unless ``NO_PROXY`` says so.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -46,9 +48,11 @@ class Proxy:
         return [json.loads(line) for line in self.log.read_text().splitlines() if line]
 
 
-@pytest.fixture
-def forward_proxy(tmp_path: Path) -> Iterator[Proxy]:
-    port_file, log = tmp_path / "proxy.port", tmp_path / "proxy.jsonl"
+@pytest.fixture(scope="module")
+def proxy_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
+    """One proxy.py for the module (its start is seconds of CPU); ``forward_proxy`` per test."""
+    tmp = tmp_path_factory.mktemp("proxy")
+    port_file, log = tmp / "proxy.port", tmp / "proxy.jsonl"
     env = {k: v for k, v in os.environ.items() if k.upper() not in PROXY_VARS}
     env.update(PYTHONPATH=str(ROOT), NEMO_PROXY_LOG=str(log))
     proc = subprocess.Popen(
@@ -62,6 +66,7 @@ def forward_proxy(tmp_path: Path) -> Iterator[Proxy]:
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        start_new_session=True,  # its acceptor processes end with it (os.killpg below)
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 30
@@ -78,14 +83,22 @@ def forward_proxy(tmp_path: Path) -> Iterator[Proxy]:
                 time.sleep(0.05)
         yield Proxy(f"http://127.0.0.1:{port}", log)
     finally:
-        proc.terminate()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         if proc.stderr:
             proc.stderr.close()
+
+
+@pytest.fixture
+def forward_proxy(proxy_process: Proxy) -> Proxy:
+    """The module's proxy, its log emptied: what it records is this test's."""
+    proxy_process.log.write_text("")
+    return proxy_process
 
 
 @pytest.fixture
@@ -241,7 +254,6 @@ def test_proxy_credentials_become_proxy_authorization(monkeypatch: pytest.Monkey
     proxy, headers = proxy_for(URL("https://api.example/x"))
     assert str(proxy) == "http://proxy.local:3128"  # no credentials left in the URL
     assert headers == {"Proxy-Authorization": "Basic dXNlcjpzZWNyZXQ="}
-
 
 
 async def test_the_offline_clients_never_go_through_a_proxy(

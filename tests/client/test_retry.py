@@ -19,18 +19,9 @@ from nemo_sdk import (
 )
 from nemo_sdk.config import RetrySettings
 from nemo_sdk.emulator import Emulator
+from nemo_sdk.testing import RecordingSleep
 
 from ..conftest import FAST_RETRY
-
-
-class RecordingSleep:
-    """Records the waits the SDK asks for, and waits for none of them."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
 
 
 async def test_429_then_success(emulator: Emulator) -> None:

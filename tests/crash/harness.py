@@ -79,6 +79,8 @@ EMULATOR_KNOBS = {
     "clip_width": 320,
     "clip_height": 180,
     "clip_fps": 12,
+    "canvas_width": 320,  # an export's size unless the draft says: not 1080p
+    "canvas_height": 180,
     "heartbeat_every": 0.05,
     "sse_delay": 0.005,
 }

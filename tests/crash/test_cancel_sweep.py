@@ -36,6 +36,8 @@ KNOBS: dict[str, Any] = {
     "clip_width": 64,
     "clip_height": 36,
     "clip_fps": 6,
+    "canvas_width": 64,
+    "canvas_height": 36,
     "heartbeat_every": 0.2,
     "no_text_rate": 0.0,
 }

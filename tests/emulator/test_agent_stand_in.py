@@ -95,7 +95,11 @@ async def test_a_batch_of_uploads_makes_videos_of_each_files_footage(tmp_path: P
         generate_clip(name, tmp_path / name, duration=seconds, width=64, height=36, fps=8)
         files.append(tmp_path / name)
     (tmp_path / "out").mkdir()
-    async with Emulator(starting_credits=1000) as emu, NemoClient(
+    # The exports render at the canvas (no size asked): 64x36, not 1080p; the lengths are
+    # what this test checks.
+    async with Emulator(
+        starting_credits=1000, render_seconds=0.05, canvas_width=64, canvas_height=36
+    ) as emu, NemoClient(
         base_url=emu.url, render_settings=RenderSettings(poll_interval=0.05),
         client_id_path=tmp_path / "cid",
         journal_path=False,

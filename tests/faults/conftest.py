@@ -10,7 +10,6 @@ into ``docs/reliability.md``.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from collections import Counter
@@ -20,13 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from PIL import Image
 
-from nemo_sdk import ChatSettings, NemoClient, Timeouts
-from nemo_sdk.emulator import Emulator
-
-from ..conftest import FAST_RETRY, export_rendered
+from nemo_sdk import ChatSettings, Timeouts, testing
 
 OUT_ENV = "NEMO_RELIABILITY_OUT"
 
@@ -46,17 +43,6 @@ FAST_CHAT = ChatSettings(
     overall_cap=10.0,
     still_working_every=60.0,
 )
-
-
-class RecordingSleep:
-    """The client's sleep: records every wait, waits for none of them."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        await asyncio.sleep(0)  # still yield, so a polling loop cannot starve the server
 
 
 @dataclass
@@ -85,15 +71,11 @@ def still_png(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@dataclass
-class Rig:
+@attrs.define
+class Rig(testing.Rig):
     """A fresh emulator, a client on it, and the ids a case's setup made."""
 
-    emu: Emulator
-    nemo: NemoClient
-    sleep: RecordingSleep
-    tmp: Path
-    session_id: str = ""
+    tmp: Path = attrs.field(kw_only=True)
     render_id: str = ""
 
     def counts(self) -> Counter[tuple[str, str]]:
@@ -102,7 +84,7 @@ class Rig:
 
     async def render_ready(self) -> str:
         """Export the tiny draft through the SDK (journaled) and wait, server-side, for it."""
-        self.render_id = await export_rendered(self.nemo, self.emu, self.session_id, TINY_DRAFT)
+        self.render_id = await self.rendered(TINY_DRAFT)
         return self.render_id
 
 
@@ -110,18 +92,9 @@ class Rig:
 async def make_rig(
     tmp: Path, *, timeouts: Timeouts | None = None, **knobs: Any
 ) -> AsyncIterator[Rig]:
-    sleep = RecordingSleep()
-    knobs.setdefault("render_seconds", 0.01)
     knobs.setdefault("starting_credits", 1000)
     knobs.setdefault("no_text_rate", 0.0)
-    async with (
-        Emulator(**knobs) as emu,
-        NemoClient(
-            base_url=emu.url,
-            retry=FAST_RETRY,
-            sleep=sleep,
-            chat_settings=FAST_CHAT,
-            timeouts=timeouts,
-        ) as nemo,
-    ):
-        yield Rig(emu, nemo, sleep, tmp)
+    async with testing.emulator_rig(
+        chat=FAST_CHAT, timeouts=timeouts, session=False, **knobs
+    ) as base:
+        yield Rig(base.emu, base.nemo, base.sleep, tmp=tmp)

@@ -17,9 +17,9 @@ import pytest
 from aiohttp import web
 
 from nemo_sdk import BadRequestError, MissingClientIdError, NemoClient
+from nemo_sdk.testing import serving
 
 from ..conftest import FAST_RETRY
-from .conftest import serving
 
 PERSISTED = "11111111-1111-4111-8111-111111111111"
 CONFIGURED = "22222222-2222-4222-8222-222222222222"

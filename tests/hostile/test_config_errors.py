@@ -23,9 +23,9 @@ from nemo_sdk import (
     Timeouts,
 )
 from nemo_sdk.config import ClientConfig
+from nemo_sdk.testing import serving
 
 from ..conftest import FAST_RETRY
-from .conftest import serving
 
 
 class Recorder:

@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 
 from nemo_sdk import InvalidResponseError, NemoClient
-
-from .conftest import TINY_DRAFT, Rig
+from nemo_sdk.testing import TINY_DRAFT, Rig
 
 Call = Callable[[NemoClient, str, str, Path], Awaitable[Any]]
 

@@ -21,9 +21,9 @@ from aiohttp import web
 
 from nemo_sdk import NemoClient, NemoError, Timeouts
 from nemo_sdk.models.session import AnonymousToken
+from nemo_sdk.testing import Handler, serving
 
 from ..conftest import FAST_RETRY
-from .conftest import Handler, serving
 
 SHAPES = {
     "nmv": "nmv_usr_Q2hhbmdlTWUxMjM0NTY3",

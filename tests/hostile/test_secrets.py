@@ -17,9 +17,10 @@ import pytest
 
 from nemo_sdk import ChatSettings, NemoClient, NemoError
 from nemo_sdk.emulator import Emulator
+from nemo_sdk.testing import RecordingSleep
 
 from ..conftest import FAST_RETRY
-from .conftest import InstantSleep, OtherHost
+from .conftest import OtherHost
 
 
 def _files_under(folder: Path) -> list[str]:
@@ -62,7 +63,7 @@ async def test_the_token_never_leaks(
             base_url=emu.url,
             token=token,
             retry=FAST_RETRY,
-            sleep=InstantSleep(),
+            sleep=RecordingSleep(),
             chat_settings=ChatSettings(drop_wait=0.0, poll_interval=0.0, unchanged_reads=2),
         ) as nemo:
             # The full flow.

@@ -95,7 +95,7 @@ def test_an_interrupted_call_gets_its_cleanup_up_to_the_grace(
         with pytest.raises(KeyboardInterrupt):
             portal.run(slow_to_cancel)
         assert cleaned.is_set() is cleaned_before_raise
-        assert time.monotonic() - began < 5
+        assert time.monotonic() - began < 15  # not the 30 s grace
     finally:
         started.set()
         presser.join()
@@ -166,7 +166,7 @@ def test_an_interrupt_before_the_loop_took_the_call_does_not_wait_the_grace() ->
     try:
         with pytest.raises(KeyboardInterrupt):
             portal.run(never)
-        assert time.monotonic() - began < 5  # not the 30 s grace
+        assert time.monotonic() - began < 15  # not the 30 s grace
         assert not ran.is_set()
     finally:
         loop.call_soon_threadsafe = real_submit  # type: ignore[method-assign]

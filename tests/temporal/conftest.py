@@ -45,6 +45,8 @@ FAST_KNOBS = {
     "clip_width": 64,
     "clip_height": 36,
     "clip_fps": 6,
+    "canvas_width": 64,
+    "canvas_height": 36,
     "render_slots": 4,
 }
 ROOT = HERE.parent.parent

@@ -17,6 +17,7 @@ from aiohttp import web
 from nemo_sdk import DownloadError, NemoClient
 from nemo_sdk._download import partial_path
 from nemo_sdk.emulator import Emulator
+from nemo_sdk.testing import serving
 
 from ..conftest import FAST_RETRY
 from .conftest import ready_render
@@ -196,17 +197,8 @@ async def hostile_cdn() -> AsyncIterator[tuple[str, list[Handler]]]:
     async def serve(request: web.Request) -> web.StreamResponse:
         return await handlers[0](request)
 
-    app = web.Application()
-    app.router.add_get("/{name}", serve)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}", handlers
-    finally:
-        await runner.cleanup()
+    async with serving(serve) as url:
+        yield url, handlers
 
 
 async def _close_delimited(request: web.Request) -> web.StreamResponse:

@@ -21,6 +21,8 @@ async def emulator() -> AsyncIterator[Emulator]:
         clip_width=160,
         clip_height=90,
         clip_fps=12,
+        canvas_width=160,
+        canvas_height=90,
     ) as emu:
         yield emu
 

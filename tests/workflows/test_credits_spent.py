@@ -15,7 +15,9 @@ pytest.importorskip("av")
 
 
 async def test_one_run_reports_its_cost(tmp_path: Path) -> None:
-    async with Emulator(render_seconds=0.05, clip_width=64, clip_height=36) as emu, NemoClient(
+    async with Emulator(
+        render_seconds=0.05, clip_width=64, clip_height=36, canvas_width=64, canvas_height=36
+    ) as emu, NemoClient(
         base_url=emu.url, render_settings=RenderSettings(poll_interval=0.02),
         client_id_path=tmp_path / "cid",
         journal_path=False,
@@ -26,7 +28,8 @@ async def test_one_run_reports_its_cost(tmp_path: Path) -> None:
 
 async def test_two_runs_at_once_never_report_each_others_cost(tmp_path: Path) -> None:
     async with Emulator(
-        starting_credits=1000, render_seconds=0.05, clip_width=64, clip_height=36
+        starting_credits=1000, render_seconds=0.05, clip_width=64, clip_height=36,
+        canvas_width=64, canvas_height=36,
     ) as emu, NemoClient(
         base_url=emu.url, render_settings=RenderSettings(poll_interval=0.02),
         client_id_path=tmp_path / "cid",
@@ -56,7 +59,8 @@ async def test_batch_progress_says_which_item_it_belongs_to(tmp_path: Path) -> N
     heard: list[Progress] = []
     (tmp_path / "out").mkdir()
     async with Emulator(
-        starting_credits=1000, render_seconds=0.05, clip_width=64, clip_height=36
+        starting_credits=1000, render_seconds=0.05, clip_width=64, clip_height=36,
+        canvas_width=64, canvas_height=36,
     ) as emu, NemoClient(
         base_url=emu.url, render_settings=RenderSettings(poll_interval=0.02),
         client_id_path=tmp_path / "cid",
