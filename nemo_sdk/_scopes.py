@@ -3,7 +3,7 @@ answer may list them; v1.9 gives anonymous tokens ``read, write, upload``, no ``
 
 from __future__ import annotations
 
-from ._transport import Transport
+from ._http import Transport
 
 __all__ = ["export_refusal"]
 

@@ -8,20 +8,20 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
-import aiohttp
 import attrs
 from yarl import URL
 
 from . import workflows
+from ._http import Sleep, Transport
 from ._logging import configure_from_env
-from ._retry import Sleep
-from ._transport import Transport
 from .config import ChatSettings, ClientConfig, RetrySettings, Timeouts, TokenCacheOption
 
 # Each resource module is imported when its attribute is first read, not here: the
 # resources bring the pydantic wire models, and a program that only checks credits
 # should not pay for defining the chat, draft and render models at import time.
 if TYPE_CHECKING:
+    import aiohttp  # only passed through: a session the user made
+
     from .resources.auth import Auth
     from .resources.chat import Chat
     from .resources.credits import CreditsResource
