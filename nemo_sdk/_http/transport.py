@@ -193,9 +193,9 @@ class Transport:
         check: Callable[[_Call, Response], Awaitable[T]],
     ) -> T:
         """Token, attempts and their checked answers, under every retry rule."""
-        if call.authenticated:
-            await self.credentials.first_token()
         credentials = self.credentials
+        if call.authenticated and self.tokens.current is None:
+            await credentials.first_token()
 
         async def attempt(number: int) -> T:
             headers, call.generation = await credentials.headers(
