@@ -1,4 +1,4 @@
-"""The request pipeline, one module a layer; the only code of the SDK that touches aiohttp.
+"""The request pipeline, one module a layer: the only client code of the SDK that uses aiohttp.
 
 * :mod:`.pool`: the aiohttp session (pool limits, proxies, its event loop);
 * :mod:`.send`: one attempt with aiohttp's own timeouts, and the observation seam;
