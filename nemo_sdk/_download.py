@@ -36,9 +36,8 @@ from typing import Any
 from yarl import URL
 
 from . import _media_types, errors
+from ._http import ApiPath, Response, Transport
 from ._logging import logger
-from ._transport import Path as ApiPath
-from ._transport import Transport, translate_errors
 from .progress import OnProgress, call_back
 
 CHUNK = 1024 * 1024
@@ -67,8 +66,28 @@ _NOT_MEDIA = frozenset(
 """Content types that are never a rendered file (an error page, an envelope)."""
 
 
-class _Restart(Exception):
-    """The partial file cannot be continued from this answer; start from byte zero."""
+class NotAContinuation(Exception):
+    """The answer does not continue the bytes already held; start again from byte zero."""
+
+
+def announced_total(resp: Response, have: int, label: str) -> int | None:
+    """The whole file's length as the answer announces it (``None``: not announced).
+
+    Refuses an answer that is not the file (an error page, an envelope), and raises
+    :class:`NotAContinuation` for a 206 whose ``Content-Range`` does not start at
+    ``have``; a 200 is the whole file from byte zero.
+    """
+    if resp.content_type in _NOT_MEDIA:
+        # An error page or an API envelope must never become the user's video.
+        raise errors.InvalidResponseError(
+            f"{label} answered {resp.content_type}, not the rendered file", status=resp.status
+        )
+    if resp.status != 206:
+        return resp.content_length
+    match = _CONTENT_RANGE.fullmatch(resp.headers.get("Content-Range", "").strip())
+    if match is None or int(match[1]) != have:
+        raise NotAContinuation()
+    return None if match[3] == "*" else int(match[3])
 
 
 class _Short(errors.APIConnectionError):
@@ -352,37 +371,25 @@ async def _fetch(
             authenticated=source.authenticated,
             ok_statuses=frozenset({200, 206}),
         ) as resp:
-            if resp.content_type in _NOT_MEDIA:
-                # An error page or an API envelope must never become the user's video.
-                raise errors.InvalidResponseError(
-                    f"{source.label} answered {resp.content_type}, not the rendered file",
-                    status=resp.status,
-                )
-            total: int | None
+            total = announced_total(resp, have, source.label)
             if resp.status == 206:
-                match = _CONTENT_RANGE.fullmatch(resp.headers.get("Content-Range", "").strip())
-                if match is None or int(match[1]) != have:
-                    raise _Restart()
                 etag = resp.headers.get("ETag")
                 if etag and validator and validator.startswith('"') and etag != validator:
-                    raise _Restart()  # the server ignored If-Range: another file's bytes
-                total = None if match[3] == "*" else int(match[3])
+                    raise NotAContinuation()  # the server ignored If-Range: another file's
                 mode = "ab"
                 if not have:  # the first bytes: what vouches for them from now on
                     _keep_validator(meta, resp.headers)
             else:  # 200: the file changed, the server ignored the range, or there was none
                 have, mode = 0, "wb"
-                total = resp.content_length
                 _keep_validator(meta, resp.headers)
             done = have
             writer = _Writer(part, mode)
             try:
-                with translate_errors(f"GET {source.label}"):
-                    async for chunk in resp.content.iter_chunked(CHUNK):
-                        writer.write(chunk)
-                        done += len(chunk)
-                        if on_progress is not None:
-                            await _report(on_progress, done, total)
+                async for chunk in resp.iter_chunks(CHUNK):
+                    writer.write(chunk)
+                    done += len(chunk)
+                    if on_progress is not None:
+                        await _report(on_progress, done, total)
             finally:
                 try:  # after a failure too: what is on disk is what a resume continues from
                     await writer.finish()
@@ -390,7 +397,7 @@ async def _fetch(
                     writer.close()
     except errors.APIError as exc:
         if exc.status == 416:  # the range is past the file: what we hold is not a prefix of it
-            raise _Restart() from exc
+            raise NotAContinuation() from exc
         raise
     if total is not None and done != total:
         raise _Short(f"{source.label}: got {done} of {total} bytes")
@@ -598,7 +605,7 @@ async def _download_locked(
             attempts += 1
             try:
                 await _fetch(transport, source, part, on_progress)
-            except _Restart:
+            except NotAContinuation:
                 _restart(part)
                 stalled += 1
                 continue

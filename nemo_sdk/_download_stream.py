@@ -16,9 +16,9 @@ from collections.abc import Awaitable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from . import _media_types, errors
-from ._download import _CONTENT_RANGE, _NOT_MEDIA, CHUNK, DownloadProgress, Source
+from ._download import CHUNK, DownloadProgress, NotAContinuation, Source, announced_total
+from ._http import Transport
 from ._logging import logger
-from ._transport import Transport, translate_errors
 from .progress import call_back
 
 _STALLED_ATTEMPTS = 3
@@ -45,10 +45,6 @@ def _media(head: bytes, source: Source) -> bytes:
             f"{source.label} sent bytes that are not a video file", status=200
         )
     return head
-
-
-class _Rewind(Exception):
-    """The answer starts from byte zero but bytes were already written."""
 
 
 async def _write(sink: Writable, chunk: bytes) -> None:
@@ -101,21 +97,9 @@ async def _fetch(
         authenticated=source.authenticated,
         ok_statuses=frozenset({200, 206}),
     ) as resp:
-        if resp.content_type in _NOT_MEDIA:
-            raise errors.InvalidResponseError(
-                f"{source.label} answered {resp.content_type}, not the rendered file",
-                status=resp.status,
-            )
-        total: int | None
-        if resp.status == 206:
-            match = _CONTENT_RANGE.fullmatch(resp.headers.get("Content-Range", "").strip())
-            if match is None or int(match[1]) != have:
-                raise _Rewind()
-            total = None if match[3] == "*" else int(match[3])
-        else:  # 200: the whole file from byte zero
-            if not sink.rewind():
-                raise _Rewind()
-            total = resp.content_length
+        total = announced_total(resp, have, source.label)
+        if resp.status != 206 and not sink.rewind():  # 200: the whole file from byte zero
+            raise NotAContinuation()
 
         async def emit(chunk: bytes) -> None:
             await _write(sink.stream, chunk)
@@ -126,14 +110,13 @@ async def _fetch(
         # From byte zero, the leading bytes are held back until they show media: a stream
         # cannot take back an error page or an empty body once it has been written.
         head: bytearray | None = bytearray() if sink.done == 0 else None
-        with translate_errors(f"GET {source.label}"):
-            async for chunk in resp.content.iter_chunked(CHUNK):
-                if head is not None:
-                    head += chunk
-                    if len(head) < _media_types.HEAD_BYTES:
-                        continue
-                    chunk, head = _media(bytes(head), source), None
-                await emit(chunk)
+        async for chunk in resp.iter_chunks(CHUNK):
+            if head is not None:
+                head += chunk
+                if len(head) < _media_types.HEAD_BYTES:
+                    continue
+                chunk, head = _media(bytes(head), source), None
+            await emit(chunk)
         if head is not None:  # the whole body was shorter than the sniffer's window
             await emit(_media(bytes(head), source))
     if total is not None and sink.done != total:
@@ -157,7 +140,7 @@ async def download_to(
             before = sink.done
             try:
                 await _fetch(transport, source, sink, on_progress)
-            except _Rewind:
+            except NotAContinuation:
                 if not sink.rewind():
                     raise errors.DownloadError(
                         f"{source.label} restarted the file after {sink.done} bytes were "

@@ -70,15 +70,17 @@ def _clean_headers(headers: Mapping[str, str]) -> CIMultiDictProxy[str]:
     )
 
 
-def _clean(value: Any) -> Any:
-    import aiohttp  # here, not at the top: errors.py imports this module, and stays light
+def _is_request_info(value: object) -> bool:
+    # aiohttp's RequestInfo (a named tuple of url, method, headers, real_url), known by
+    # its shape: this module stays free of any HTTP library.
+    return isinstance(value, tuple) and hasattr(value, "real_url") and hasattr(value, "headers")
 
+
+def _clean(value: Any) -> Any:
     if isinstance(value, str):
         return redact(value)
-    if isinstance(value, aiohttp.RequestInfo):
-        return aiohttp.RequestInfo(
-            value.url, value.method, _clean_headers(value.headers), value.real_url
-        )
+    if _is_request_info(value):
+        return type(value)(value.url, value.method, _clean_headers(value.headers), value.real_url)
     if isinstance(value, CIMultiDict | CIMultiDictProxy):
         return _clean_headers(value)
     return value
@@ -90,8 +92,6 @@ def scrub_exception(exc: BaseException) -> None:
     The exceptions keep their types (callers test ``isinstance(exc.__cause__, ...)``);
     only text that could hold a token changes.
     """
-    import aiohttp
-
     seen: set[int] = set()
     stack: list[BaseException] = [exc]
     while stack:
@@ -99,10 +99,12 @@ def scrub_exception(exc: BaseException) -> None:
         if id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, aiohttp.ClientResponseError):
-            # No redirect is followed, so the history only repeats the request info.
-            current.history = ()
-            current.args = (current.request_info, ())
+        response_error: Any = current
+        if hasattr(current, "history") and _is_request_info(getattr(current, "request_info", None)):
+            # aiohttp's ClientResponseError: no redirect is followed, so the history
+            # only repeats the request info.
+            response_error.history = ()
+            response_error.args = (response_error.request_info, ())
         attrs = getattr(current, "__dict__", None)
         if attrs:
             for name, value in list(attrs.items()):

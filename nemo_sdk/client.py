@@ -7,12 +7,9 @@ from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-import aiohttp
-
 from . import workflows
+from ._http import Sleep, Transport
 from ._logging import configure_from_env, log_to_stderr
-from ._retry import Sleep
-from ._transport import Transport
 from .config import (
     ChatSettings,
     ClientConfig,
@@ -30,6 +27,7 @@ from .errors import ConfigurationError
 # resources bring the pydantic wire models, and a program that only checks credits
 # should not pay for defining the chat, draft and render models at import time.
 if TYPE_CHECKING:
+    import aiohttp  # only passed through: a session the user made
     from typing_extensions import Unpack
 
     from .resources.auth import Auth

@@ -150,7 +150,7 @@ class Timeouts:
 
 @attrs.frozen
 class RetrySettings:
-    """How the retry rules of ``_retry`` wait (API.md, "Error codes").
+    """How the retry rules of ``_http.retry`` wait (API.md, "Error codes").
 
     Attributes:
         max_retries: retries of an idempotent request after a connection error or a 5xx.

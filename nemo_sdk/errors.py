@@ -76,7 +76,16 @@ class InvalidArgumentError(NemoError, ValueError):
 
 
 class APIConnectionError(NemoError):
-    """The request could not reach the server or the connection broke mid-answer."""
+    """The request could not reach the server or the connection broke mid-answer.
+
+    Attributes:
+        request_sent: ``False`` only when the request surely never left (no connection
+            was made); ``True`` when the server may have received it.
+    """
+
+    def __init__(self, *args: object, request_sent: bool = True) -> None:
+        super().__init__(*args)
+        self.request_sent = request_sent
 
 
 class APITimeoutError(APIConnectionError):

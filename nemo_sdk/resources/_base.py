@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._transport import Transport
+from .._http import Transport
 
 
 class Resource:

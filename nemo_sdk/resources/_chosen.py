@@ -20,7 +20,7 @@ from .._logging import logger
 from ..models.render import RenderJob
 
 if TYPE_CHECKING:
-    from .._transport import Transport
+    from .._http import Transport
 
 
 class _Unresolved(Exception):

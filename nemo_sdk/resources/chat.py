@@ -28,7 +28,6 @@ from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from types import TracebackType
 from typing import Any
 
-import aiohttp
 import attrs
 
 from .. import errors
@@ -45,7 +44,7 @@ from .._handlers import (
     merge_handlers,
 )
 from .._handlers import dispatch_still_working as _still_working
-from .._transport import Transport, check_id, client_timeout, translate_errors
+from .._http import Response, Transport, check_id
 from ..config import ChatSettings, Timeouts
 from ..models.draft import Draft
 from ..sse import SSEDecoder
@@ -54,16 +53,6 @@ from ._base import Resource
 from .state import StateResource
 
 APP_NAME = "nemo_agent"
-
-
-def _surely_unsent(exc: errors.APIConnectionError) -> bool:
-    """True if the request failed before a byte of it was sent (no connection was made).
-
-    aiohttp writes the request only once it holds a connection; a connect timeout
-    (which also covers waiting for a free one in the pool) or a refused connection
-    comes before that. Any later failure may come after the server took the message.
-    """
-    return isinstance(exc.__cause__, aiohttp.ConnectionTimeoutError | aiohttp.ClientConnectorError)
 
 
 def request_body(session_id: str, text: str, *, streaming: bool = False) -> dict[str, Any]:
@@ -83,7 +72,7 @@ def request_body(session_id: str, text: str, *, streaming: bool = False) -> dict
     return body
 
 
-def stream_timeout(timeouts: Timeouts, settings: ChatSettings) -> aiohttp.ClientTimeout:
+def stream_timeout(timeouts: Timeouts, settings: ChatSettings) -> Timeouts:
     """The chat stream's timeouts: an idle limit never shorter than ``heartbeat_timeout``.
 
     An ADK server sends nothing while a tool runs (a generation takes 100–300 s):
@@ -93,7 +82,7 @@ def stream_timeout(timeouts: Timeouts, settings: ChatSettings) -> aiohttp.Client
     read = timeouts.read
     if read is not None:
         read = max(read, settings.heartbeat_timeout)
-    return client_timeout(attrs.evolve(timeouts, read=read), stream=True)
+    return attrs.evolve(timeouts, read=read, total=None)
 
 
 class ChatStream:
@@ -129,7 +118,7 @@ class ChatStream:
         self._state = StateResource(transport)
         self._builder = ReplyBuilder()
         self._stack = contextlib.AsyncExitStack()
-        self._response: aiohttp.ClientResponse | None = None
+        self._response: Response | None = None
         self._iterator: AsyncGenerator[ChatEvent, None] | None = None
         self._lost: errors.APIConnectionError | None = None  # the stream never started
         self._before: Draft | None = None
@@ -172,8 +161,8 @@ class ChatStream:
                 )
             )
         except errors.APIConnectionError as exc:
-            if _surely_unsent(exc):
-                raise type(exc)(f"{exc}; the message was not sent") from exc
+            if not exc.request_sent:
+                raise type(exc)(f"{exc}; the message was not sent", request_sent=False) from exc
             # No answer, or a broken one, after the message went out: the service may be
             # working on it, so this is a lost stream like any other (API.md "POST
             # /run_sse"): the iteration watches the state, and nothing is re-sent.
@@ -212,9 +201,7 @@ class ChatStream:
             if self._new_text:
                 yield self._new_text
 
-    async def _events(
-        self, response: aiohttp.ClientResponse | None
-    ) -> AsyncGenerator[ChatEvent, None]:
+    async def _events(self, response: Response | None) -> AsyncGenerator[ChatEvent, None]:
         settings = self._settings
         loop = asyncio.get_running_loop()
         decoder = SSEDecoder()
@@ -235,7 +222,7 @@ class ChatStream:
                     last_activity + settings.heartbeat_timeout,
                 )
                 if read is None:
-                    read = asyncio.ensure_future(self._read(response))
+                    read = asyncio.ensure_future(response.read_some())
                 # Not ``wait_for``: see the module docstring. A cancel raises here, always.
                 done, _ = await asyncio.wait((read,), timeout=max(0.0, wake - now))
                 chunk: bytes | None = None  # None: a timer is due
@@ -308,10 +295,6 @@ class ChatStream:
             )
         self._reply = reply
         await dispatch_end(self._handlers, reply)
-
-    async def _read(self, response: aiohttp.ClientResponse) -> bytes:
-        with translate_errors("POST /run_sse"):
-            return await response.content.readany()
 
     async def _accept(self, event: ChatEvent, new_text: str) -> None:
         self._new_text = new_text

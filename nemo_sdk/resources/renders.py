@@ -18,11 +18,11 @@ from typing import Any, cast, overload
 from .. import _arguments, _download, errors
 from .._download_stream import Writable, is_writable
 from .._export_options import ExportFormat, ExportQuality
+from .._http import Transport, check_id
 from .._journal import Journal, absolute
 from .._logging import logger
 from .._poll_schedule import PollSchedule
 from .._response_info import attach
-from .._transport import Transport, check_id
 from ..models.draft import Draft
 from ..models.render import PendingRender, RenderJob
 from ..progress import OnProgress, call_back

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .._envelope import data_of, reading
+from .._http import check_id
 from .._response_info import attach
-from .._transport import check_id
 from ..models.state import SessionState
 from ._base import Resource
 

@@ -13,14 +13,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, TypeAlias
 
+import attrs
 from yarl import URL
 
 from .. import errors
 from .._envelope import data_of, reading
+from .._http import check_id
+from .._http.multipart import FilePart, UploadProgress, multipart_body
 from .._media_types import CONTENT_TYPES, HEAD_BYTES, extension_of, sniff
-from .._multipart import FilePart, UploadProgress, multipart_body
 from .._response_info import attach
-from .._transport import check_id, client_timeout
 from ..models.upload import UploadedFile
 from ._base import Resource
 
@@ -164,7 +165,7 @@ class Uploads(Resource):
             data=lambda: multipart_body(parts, on_progress),
             idempotent=False,
             # A 500 MB upload outlasts any total timeout; the read-idle limit still applies.
-            timeout=client_timeout(t.config.timeouts, stream=True),
+            timeout=attrs.evolve(t.config.timeouts, total=None),
         )
         return attach(_files_of(doc), info)
 

@@ -262,19 +262,19 @@ async def test_a_cancel_as_a_read_completes_is_always_a_cancel(
     """Regression: ``asyncio.wait_for`` (3.10/3.11) returned the read's data instead of
     raising when the cancel came as the read completed. Failed before the fix: the
     consumer went on iterating (every repetition)."""
-    from nemo_sdk.resources import chat as chat_module
+    from nemo_sdk._http import Response
 
     consumer: asyncio.Task[Any] | None = None
     cancel_on_read = False
-    real_read = chat_module.ChatStream._read
+    real_read = Response.read_some
 
-    async def read_then_cancel(self: Any, response: Any) -> bytes:
-        chunk: bytes = await real_read(self, response)
+    async def read_then_cancel(self: Response) -> bytes:
+        chunk: bytes = await real_read(self)
         if cancel_on_read and chunk and consumer is not None:
             consumer.cancel()  # the cancel arrives as the read completes
         return chunk
 
-    monkeypatch.setattr(chat_module.ChatStream, "_read", read_then_cancel)
+    monkeypatch.setattr(Response, "read_some", read_then_cancel)
     steps = [sse(tool_turn(False)[0]), 0.05, sse(*tool_turn(False)[1:])]
     async with scripted(Script(steps=steps)) as (nemo, _):
         for _ in range(10):

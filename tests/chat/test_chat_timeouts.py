@@ -10,9 +10,9 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from nemo_sdk import APIConnectionError, APITimeoutError, ChatSettings, StreamInterrupted, Timeouts
+from nemo_sdk import APITimeoutError, ChatSettings, StreamInterrupted, Timeouts
+from nemo_sdk._http.response import connection_error
 from nemo_sdk.emulator.routes_chat import turns
-from nemo_sdk.resources.chat import _surely_unsent
 from nemo_sdk.testing import RecordingSleep
 
 from .conftest import Rig
@@ -78,14 +78,12 @@ async def test_a_stream_user_gets_the_recovery_when_iterating(rig: Rig) -> None:
 def test_only_a_failure_to_connect_proves_the_message_was_not_sent() -> None:
     key = aiohttp.client_reqrep.ConnectionKey("h", 1, False, True, None, None, None)
 
-    def lost(cause: BaseException) -> APIConnectionError:
-        exc = APIConnectionError("POST /run_sse")
-        exc.__cause__ = cause
-        return exc
+    def unsent(cause: BaseException) -> bool:
+        return not connection_error(cause, "POST /run_sse", answered=False).request_sent
 
-    assert _surely_unsent(lost(aiohttp.ConnectionTimeoutError()))
-    assert _surely_unsent(lost(aiohttp.ClientConnectorError(key, OSError(111, "refused"))))
+    assert unsent(aiohttp.ConnectionTimeoutError())
+    assert unsent(aiohttp.ClientConnectorError(key, OSError(111, "refused")))
     # Read timeouts and broken answers: the server may have taken the message.
-    assert not _surely_unsent(lost(aiohttp.SocketTimeoutError()))
-    assert not _surely_unsent(lost(aiohttp.ServerDisconnectedError()))
-    assert not _surely_unsent(lost(aiohttp.ClientOSError(104, "reset")))
+    assert not unsent(aiohttp.SocketTimeoutError())
+    assert not unsent(aiohttp.ServerDisconnectedError())
+    assert not unsent(aiohttp.ClientOSError(104, "reset"))

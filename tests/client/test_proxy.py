@@ -235,7 +235,7 @@ def test_proxy_for_reads_the_environment_as_urllib_does(
 ) -> None:
     from yarl import URL
 
-    from nemo_sdk._proxies import proxy_for
+    from nemo_sdk._http.proxies import proxy_for
 
     monkeypatch.delenv("REQUEST_METHOD", raising=False)
     for name, value in env.items():
@@ -248,7 +248,7 @@ def test_proxy_for_reads_the_environment_as_urllib_does(
 def test_proxy_credentials_become_proxy_authorization(monkeypatch: pytest.MonkeyPatch) -> None:
     from yarl import URL
 
-    from nemo_sdk._proxies import proxy_for
+    from nemo_sdk._http.proxies import proxy_for
 
     monkeypatch.setenv("HTTPS_PROXY", "http://user:secret@proxy.local:3128")
     proxy, headers = proxy_for(URL("https://api.example/x"))

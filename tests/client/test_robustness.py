@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from nemo_sdk import APIConnectionError, APITimeoutError, NemoClient, RetrySettings, Timeouts
-from nemo_sdk._transport import translate_errors
+from nemo_sdk._http.response import connection_error
 from nemo_sdk.emulator import Emulator
 from nemo_sdk.testing import RecordingSleep
 from tests.conftest import FAST_RETRY
@@ -123,7 +123,8 @@ async def test_a_garbage_answer_to_a_stream_gives_a_short_redacted_message(
 
 
 def test_short_error_texts_are_kept_whole() -> None:
-    with pytest.raises(APIConnectionError) as info, translate_errors("GET /x"):
-        raise aiohttp.ServerDisconnectedError("Server disconnected")
-    assert str(info.value) == "GET /x: ServerDisconnectedError: Server disconnected"
-    assert isinstance(info.value.__cause__, aiohttp.ServerDisconnectedError)
+    error = connection_error(
+        aiohttp.ServerDisconnectedError("Server disconnected"), "GET /x", answered=True
+    )
+    assert type(error) is APIConnectionError
+    assert str(error) == "GET /x: ServerDisconnectedError: Server disconnected"

@@ -1,4 +1,4 @@
-"""The read-idle and total timeouts of API calls (``nemo_sdk._deadlines``)."""
+"""The read-idle and total timeouts of API calls (aiohttp's own, set by the transport)."""
 
 from __future__ import annotations
 

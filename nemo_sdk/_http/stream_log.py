@@ -5,31 +5,32 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 
-import aiohttp
-
-from ._envelope import REQUEST_ID_HEADERS
-from ._logging import logger
+from .._envelope import REQUEST_ID_HEADERS
+from .._logging import logger
+from .response import Response
 
 __all__ = ["log_stream_end", "log_stream_open", "request_id_note"]
 
 
-def request_id_note(resp: aiohttp.ClientResponse) -> str:
+def request_id_note(headers: Mapping[str, str]) -> str:
     """`` (request id req_…)`` when the answer carries one, else ``""``."""
     for name in REQUEST_ID_HEADERS:
-        value = resp.headers.get(name)
+        value = headers.get(name)
         if value:
             return f" (request id {value})"
     return ""
 
 
-def log_stream_open(where: str, resp: aiohttp.ClientResponse, started: float) -> None:
+def log_stream_open(where: str, resp: Response, started: float) -> None:
     """A stream's answer arrived (status, time to headers, request id)."""
     if logger.isEnabledFor(logging.DEBUG):
         elapsed = (time.perf_counter() - started) * 1e3
         logger.debug(
-            "%s -> %s in %.1f ms, streaming%s", where, resp.status, elapsed, request_id_note(resp)
-        )
+            "%s -> %s in %.1f ms, streaming%s",
+            where, resp.status, elapsed, request_id_note(resp.headers),
+        )  # fmt: skip
 
 
 def log_stream_end(where: str, started: float) -> None:

@@ -18,7 +18,7 @@ import aiohttp
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.payload import Payload
 
-from .progress import OnProgress, call_back
+from ..progress import OnProgress, call_back
 
 CHUNK = 1024 * 1024
 UploadProgress = OnProgress[[int, int]]
