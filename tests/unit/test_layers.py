@@ -8,8 +8,9 @@ from pathlib import Path
 import nemo_sdk
 
 PACKAGE = Path(nemo_sdk.__file__).parent
-# The emulator is a server (aiohttp's web side); the pipeline is the client side.
-ALLOWED = ("_http", "emulator")
+# The emulator and the test plugin's ``serving`` rig are servers (aiohttp's web side);
+# the pipeline is the client side.
+ALLOWED = ("_http", "emulator", "testing.py")
 
 
 def _imports_aiohttp(tree: ast.AST) -> list[int]:
