@@ -66,7 +66,7 @@ _NOT_MEDIA = frozenset(
 """Content types that are never a rendered file (an error page, an envelope)."""
 
 
-class NotAContinuation(Exception):
+class NotAContinuationError(Exception):
     """The answer does not continue the bytes already held; start again from byte zero."""
 
 
@@ -74,7 +74,7 @@ def announced_total(resp: Response, have: int, label: str) -> int | None:
     """The whole file's length as the answer announces it (``None``: not announced).
 
     Refuses an answer that is not the file (an error page, an envelope), and raises
-    :class:`NotAContinuation` for a 206 whose ``Content-Range`` does not start at
+    :class:`NotAContinuationError` for a 206 whose ``Content-Range`` does not start at
     ``have``; a 200 is the whole file from byte zero.
     """
     if resp.content_type in _NOT_MEDIA:
@@ -86,7 +86,7 @@ def announced_total(resp: Response, have: int, label: str) -> int | None:
         return resp.content_length
     match = _CONTENT_RANGE.fullmatch(resp.headers.get("Content-Range", "").strip())
     if match is None or int(match[1]) != have:
-        raise NotAContinuation()
+        raise NotAContinuationError()
     return None if match[3] == "*" else int(match[3])
 
 
@@ -375,7 +375,7 @@ async def _fetch(
             if resp.status == 206:
                 etag = resp.headers.get("ETag")
                 if etag and validator and validator.startswith('"') and etag != validator:
-                    raise NotAContinuation()  # the server ignored If-Range: another file's
+                    raise NotAContinuationError()  # the server ignored If-Range: another file's
                 mode = "ab"
                 if not have:  # the first bytes: what vouches for them from now on
                     _keep_validator(meta, resp.headers)
@@ -397,7 +397,7 @@ async def _fetch(
                     writer.close()
     except errors.APIError as exc:
         if exc.status == 416:  # the range is past the file: what we hold is not a prefix of it
-            raise NotAContinuation() from exc
+            raise NotAContinuationError() from exc
         raise
     if total is not None and done != total:
         raise _Short(f"{source.label}: got {done} of {total} bytes")
@@ -605,7 +605,7 @@ async def _download_locked(
             attempts += 1
             try:
                 await _fetch(transport, source, part, on_progress)
-            except NotAContinuation:
+            except NotAContinuationError:
                 _restart(part)
                 stalled += 1
                 continue

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from . import _media_types, errors
-from ._download import CHUNK, DownloadProgress, NotAContinuation, Source, announced_total
+from ._download import CHUNK, DownloadProgress, NotAContinuationError, Source, announced_total
 from ._http import Transport
 from ._logging import logger
 from .progress import call_back
@@ -99,7 +99,7 @@ async def _fetch(
     ) as resp:
         total = announced_total(resp, have, source.label)
         if resp.status != 206 and not sink.rewind():  # 200: the whole file from byte zero
-            raise NotAContinuation()
+            raise NotAContinuationError()
 
         async def emit(chunk: bytes) -> None:
             await _write(sink.stream, chunk)
@@ -140,7 +140,7 @@ async def download_to(
             before = sink.done
             try:
                 await _fetch(transport, source, sink, on_progress)
-            except NotAContinuation:
+            except NotAContinuationError:
                 if not sink.rewind():
                     raise errors.DownloadError(
                         f"{source.label} restarted the file after {sink.done} bytes were "
