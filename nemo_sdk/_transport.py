@@ -29,6 +29,7 @@ from ._response_info import ResponseInfo
 from ._retry import Sleep, with_retries
 from ._secrets import scrub_exception
 from ._stream_log import log_stream_end, log_stream_open, request_id_note
+from ._telemetry import traced_attempts
 from ._version import __version__
 from .config import ClientConfig, Timeouts
 
@@ -388,6 +389,8 @@ class Transport:
         """
         call = _Call(self, method, self.url(path), json, data, headers, authenticated, timeout)
         call.client_id_rule = client_id_rule
+        # The telemetry seam: a span per HTTP attempt (``call`` itself when tracing is off).
+        attempt = traced_attempts(call, method, call.url, path if isinstance(path, str) else None)
         if authenticated and self.tokens.current is None:
             # Fetch the token outside the retry loop: the token call has its own rules,
             # and its failures must not be retried a second time as this request's.
@@ -395,11 +398,11 @@ class Transport:
         # The first attempt runs here, not under ``with_retries``: nearly every call
         # succeeds at once, and each layer of coroutines costs on every call.
         try:
-            return await call(), call.info
+            return await attempt(), call.info
         except errors.NemoError as exc:
             first = exc
         doc = await with_retries(
-            call,
+            attempt,
             first_failure=first,
             idempotent=method in _IDEMPOTENT if idempotent is None else idempotent,
             settings=self.config.retry,
@@ -479,7 +482,10 @@ class Transport:
             to_api=to_api,
             authenticated=authenticated,
             idempotent=idempotent,
-            send=send,
+            # The telemetry seam: a span per HTTP attempt (``send`` itself when tracing is off).
+            send=traced_attempts(
+                send, method, url, path_or_url if isinstance(path_or_url, str) else None
+            ),
         )
         # A stream's log line: where (another origin by host and path only: a signed
         # URL's query is a credential), the status, the request id, and when it ended.
