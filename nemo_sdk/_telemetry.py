@@ -182,15 +182,22 @@ def traced_attempts(
 
 
 class Turn:
-    """A chat turn's span, current from the stream's ``__aenter__`` to its ``__aexit__``."""
+    """A chat turn's span, current from the stream's ``__aenter__`` to its ``__aexit__``.
 
-    __slots__ = ("_token", "span")
+    Current in the task that entered the stream: the requests made there (the draft
+    read, ``/run_sse``) are its children. When the stream is left from another task (the
+    sync client enters and leaves in two calls), that task never saw it current, and
+    the entering task's context went with that task: there is nothing to detach.
+    """
+
+    __slots__ = ("_task", "_token", "span")
 
     def __init__(self, tracer: Tracer, name: str, session_id: str) -> None:
         from opentelemetry import context, trace
 
         self.span = tracer.start_span(name, attributes={"nemo.session_id": session_id})
         self._token = context.attach(trace.set_span_in_context(self.span))
+        self._task = asyncio.current_task()
 
     def event(self, event: object) -> None:
         """One chat event, by its class name only (never its text or arguments)."""
@@ -215,7 +222,8 @@ class Turn:
             span.set_attribute("nemo.interrupted", bool(reply.interrupted))
         if exc is not None:
             _error(span, type(exc).__qualname__, exc)
-        context.detach(self._token)
+        if asyncio.current_task() is self._task:
+            context.detach(self._token)
         span.end()
 
 

@@ -312,3 +312,19 @@ def test_the_sync_clients_spans_nest_under_the_calling_threads_span(
     for request in requests:
         assert request.parent is not None
         assert request.parent.span_id == view.get_span_context().span_id
+
+
+def test_a_sync_chat_stream_ends_its_span_without_context_errors(
+    spans: InMemorySpanExporter, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The sync facade enters and leaves the stream in two calls on its loop (two tasks).
+    from nemo_sdk.emulator.threaded import emulator_in_thread
+    from nemo_sdk.sync import NemoClient as SyncClient
+
+    with emulator_in_thread() as emu, SyncClient(base_url=emu.url, retry=FAST_RETRY) as nemo:
+        session = nemo.sessions.create()
+        with nemo.chat.stream(session.id, "generate a fox") as events:
+            assert list(events)
+    turn = _one(spans.get_finished_spans(), "chat.stream")
+    assert turn.events and "error.type" not in (turn.attributes or {})
+    assert not [r for r in caplog.records if r.name.startswith("opentelemetry")]
