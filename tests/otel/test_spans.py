@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
 )
 from opentelemetry.trace import SpanKind, StatusCode
 
-from nemo_sdk import ChatTurnError, NemoClient, NotFoundError
+from nemo_sdk import ChatTurnError, NemoClient, NotFoundError, SessionNotFoundError
 from nemo_sdk.emulator import Emulator
 from tests.conftest import FAST_RETRY
 
@@ -179,6 +179,17 @@ async def test_failures_carry_error_type_the_status_or_the_error_class(
     assert missing.attributes["http.response.status_code"] == 404
     assert missing.attributes["error.type"] == "404"
     assert missing.status.status_code is StatusCode.ERROR
+
+    # An error code inside an HTTP 200 envelope: the error's class.
+    spans.clear()
+    emulator.faults.add("state", "1002")
+    with pytest.raises(SessionNotFoundError):
+        await client.state.get(session.id)
+    (refused,) = spans.get_finished_spans()
+    assert refused.attributes is not None
+    assert refused.attributes["http.response.status_code"] == 200
+    assert refused.attributes["error.type"] == "SessionNotFoundError"
+    assert refused.status.status_code is StatusCode.ERROR
 
     # No HTTP status at all: the connection dropped mid-answer on each attempt.
     spans.clear()
