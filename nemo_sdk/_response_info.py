@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import weakref
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from multidict import CIMultiDictProxy
 
@@ -79,11 +79,30 @@ def attach(result: T, info: ResponseInfo) -> T:
     return result
 
 
+class _Answer(Protocol):
+    @property
+    def status(self) -> int: ...
+    @property
+    def headers(self) -> CIMultiDictProxy[str]: ...
+
+
+def answered_by(reply: T, response: _Answer | None) -> T:
+    """Remember the streamed ``response`` (``POST /run_sse``) as ``reply``'s answer.
+
+    A stream's body is not kept (it was the events): the answer's ``body`` is empty.
+    """
+    if response is not None:
+        attach(reply, ResponseInfo(response.status, response.headers, b""))
+    return reply
+
+
 def response_info(result: object) -> ResponseInfo | None:
     """The HTTP answer a result was built from: status, headers, ``request_id``, raw body.
 
-    ``None`` for what did not come from one JSON answer (a downloaded ``Path``, a
-    ``ChatReply`` streamed over SSE, a model you built yourself or copied).
+    A ``ChatReply`` has the answer of its ``POST /run_sse`` stream (status, headers,
+    request id; ``body`` is empty: the events were the body), or ``None`` when the
+    stream never started. ``None`` too for a downloaded ``Path``, or a model you built
+    yourself or copied.
     """
     ref = _ANSWERS.get(id(result))
     if ref is None or ref() is not result:  # an id reused by a newer object

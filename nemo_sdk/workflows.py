@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
-from . import _arguments, _download, errors
+from . import _arguments, _download, _telemetry, errors
 from ._export_options import ExportFormat, ExportQuality
 from ._handlers import merge_handlers, report_progress
 from ._logging import logger
@@ -238,8 +238,10 @@ class _Run:
     render_id: str | None = None
     item: int | None = None
     _last: tuple[str, int] | None = None
+    trace: _telemetry.Phases = _telemetry.NO_PHASES  # the run's spans, when tracing is on
 
     async def __call__(self, phase: Phase, percent: float | None = None, message: str = "") -> None:
+        self.trace.at(phase, self.session_id, self.render_id, self.item)
         # Whole percents only: a download reports per chunk, a person needs far less.
         key = (phase, -1 if percent is None else int(percent))
         if key == self._last:
@@ -300,6 +302,7 @@ async def _export_and_fetch(
 ) -> tuple[RenderJob, Path]:
     """Export ``draft``, wait for the render, download it to ``target``; report ``done``."""
     assert run.session_id is not None
+    run.trace.at("rendering", run.session_id)  # the export request is the rendering's
     job = await nemo.renders.export(
         run.session_id, draft, format=output.format, quality=output.quality, download_to=target
     )
@@ -460,8 +463,9 @@ async def generate_and_export(
         raise errors.InvalidArgumentError("max_turns must be at least 1")
     output = _check_output(_Output(overwrite, format, quality, poll_interval, render_timeout))
     run = _Run(on_progress, merge_handlers(handler, handlers))
+    run.trace = _telemetry.workflow("generate_and_export")
     named = session if isinstance(session, str) or session is None else session.id
-    async with _one_run_per_out(target):
+    async with run.trace, _one_run_per_out(target):
         with watch_spend(nemo) as spend:  # another run at once: its cost is not this one's
             await run("connecting", None, "connecting")
             before = await _balance(nemo)  # also fetches the token, if there is none yet
@@ -474,6 +478,7 @@ async def generate_and_export(
                 refusal = export_refusal(nemo.auth.scopes)
                 if refusal is not None:  # the export would be refused after credits are spent
                     raise errors.ExportBlockedError(refusal)
+                run.trace.at("session")
                 run.session_id = await _session_id(nemo, session, language)
                 reply, draft = await _chat_until_exportable(nemo, run, text, max_turns)
                 job, path = await _export_and_fetch(nemo, run, draft, target, output)
@@ -517,11 +522,12 @@ async def iterate(
         _Output(overwrite, poll_interval=poll_interval, render_timeout=render_timeout)
     )
     run = _Run(on_progress, merge_handlers(handler, handlers), session_id=session_id)
+    run.trace = _telemetry.workflow("iterate")
     from .models.draft import Draft
     from .timeline import format_timeline
 
     result = None
-    async with _one_run_per_out(target) if target else contextlib.nullcontext():
+    async with run.trace, _one_run_per_out(target) if target else contextlib.nullcontext():
         resumed = None
         if target is not None:
             resumed = await _resume_or_refuse(nemo, run, target, output, session_id)
@@ -622,8 +628,9 @@ async def batch(
 
     async def one(index: int, item: BatchItem, target: Path) -> BatchResult:
         run = _Run(on_progress, all_handlers, session_id=shared, item=index)
+        run.trace = _telemetry.workflow("batch_item")
         try:
-            async with _one_run_per_out(target), gate:
+            async with _one_run_per_out(target), gate, run.trace:
                 job, path, reply, draft = await item_run(run, item, target)
         except Exception as exc:
             return BatchResult(index=index, item=item, error=exc)
@@ -641,6 +648,7 @@ async def batch(
             assert run.session_id is not None
             return (*resumed, *await _resumed_turn(nemo, run.session_id))
         if run.session_id is None:
+            run.trace.at("session", item=run.item)
             run.session_id = (await nemo.sessions.create(language=language)).id
         async with turn_lock if shared else contextlib.nullcontext():
             if item.files:
@@ -650,4 +658,7 @@ async def batch(
         job, path = await _export_and_fetch(nemo, run, draft, target, output)
         return job, path, reply, draft
 
-    return list(await asyncio.gather(*(one(i, item, out) for i, (item, out) in enumerate(work))))
+    async with _telemetry.workflow("batch"):
+        return list(
+            await asyncio.gather(*(one(i, item, out) for i, (item, out) in enumerate(work)))
+        )

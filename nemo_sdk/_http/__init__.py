@@ -15,13 +15,10 @@ from __future__ import annotations
 
 from .response import Response
 from .retry import Sleep
-from .send import Attempt, Observer
 from .transport import ApiPath, Transport, check_id
 
 __all__ = [
     "ApiPath",
-    "Attempt",
-    "Observer",
     "Response",
     "Sleep",
     "Transport",

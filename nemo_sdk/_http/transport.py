@@ -26,13 +26,14 @@ from .. import _envelope, errors
 from .._auth import ClientIdStore, TokenManager, explain_token_limit
 from .._logging import logger
 from .._response_info import ResponseInfo
+from .._telemetry import traced_attempts
 from .._version import __version__
 from ..config import ClientConfig, Timeouts
 from .credentials import Credentials
 from .pool import Pool, client_timeout
 from .response import Response
 from .retry import Sleep, with_retries
-from .send import Observer, send
+from .send import send
 from .stream_log import log_stream_end, log_stream_open, request_id_note
 
 if TYPE_CHECKING:
@@ -133,7 +134,6 @@ class Transport:
             # ``fetch_anonymous_token`` so that a fetch it triggers uses its settings.
             self.tokens = _shared.tokens
             self.client_ids = _shared.client_ids
-            self.observers: list[Observer] = _shared.observers
         else:
             self._pool = Pool(http_session, config)
             self.client_ids = ClientIdStore(config.client_id, config.client_id_path)
@@ -144,7 +144,6 @@ class Transport:
                 cache=_token_cache_of(config),
                 cache_key=str(config.api_url),
             )
-            self.observers = []  # see .send: called once per attempt
         fixed: CIMultiDict[str] = CIMultiDict(config.attribution.headers())
         fixed["User-Agent"] = f"nemo-sdk/{__version__} (python; aiohttp)"
         self.credentials = Credentials(
@@ -191,6 +190,7 @@ class Transport:
         call: _Call,
         idempotent: bool | None,
         check: Callable[[_Call, Response], Awaitable[T]],
+        template: str | None,
     ) -> T:
         """Token, attempts and their checked answers, under every retry rule."""
         credentials = self.credentials
@@ -211,8 +211,6 @@ class Transport:
                 json=call.json,
                 data=call.data() if call.data is not None else None,
                 timeout=call.timeout,
-                number=number,
-                observers=self.observers,
             )
             return await check(call, response)
 
@@ -223,7 +221,8 @@ class Transport:
             credentials.renew_client_id()
 
         return await with_retries(
-            attempt,
+            # The telemetry seam: a span per attempt (``attempt`` itself when tracing is off).
+            traced_attempts(attempt, call.method, call.url, template),
             idempotent=call.method in _IDEMPOTENT if idempotent is None else idempotent,
             settings=self.config.retry,
             reauth=reauth if call.authenticated and self.tokens.can_refresh else None,
@@ -335,7 +334,8 @@ class Transport:
             timeout=self._timeout if timeout is None else client_timeout(timeout),
             client_id_rule=client_id_rule,
         )
-        return await self._run(call, idempotent, self._read_answer)
+        template = path if isinstance(path, str) else None  # a path without ids
+        return await self._run(call, idempotent, self._read_answer, template)
 
     @contextlib.asynccontextmanager
     async def stream(
@@ -378,7 +378,8 @@ class Transport:
             expect_content_type=expect_content_type,
         )
         started = time.perf_counter()
-        response = await self._run(call, idempotent, self._open_stream)
+        template = path_or_url if isinstance(path_or_url, str) else None
+        response = await self._run(call, idempotent, self._open_stream, template)
         # A stream's log line: where (another origin by host and path only: a signed
         # URL's query is a credential), the status, the request id, and when it ended.
         port = f":{url.explicit_port}" if url.explicit_port else ""

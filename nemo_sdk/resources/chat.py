@@ -45,6 +45,8 @@ from .._handlers import (
 )
 from .._handlers import dispatch_still_working as _still_working
 from .._http import Response, Transport, check_id
+from .._response_info import answered_by
+from .._telemetry import Turn, chat_turn
 from ..config import ChatSettings, Timeouts
 from ..models.draft import Draft
 from ..sse import SSEDecoder
@@ -126,6 +128,8 @@ class ChatStream:
         self._notice_at = settings.still_working_every  # seconds into the turn
         self._reply: ChatReply | None = None
         self._new_text = ""  # the reply text the event just yielded added
+        self._span_name = "chat.stream"  # ``chat.send`` when send() runs the turn
+        self._turn: Turn | None = None  # the turn's span, when tracing is on
 
     @property
     def received(self) -> list[ChatEvent]:
@@ -140,6 +144,16 @@ class ChatStream:
         return self._reply
 
     async def __aenter__(self) -> ChatStream:
+        self._turn = chat_turn(self._span_name, self.session_id)
+        if self._turn is None:
+            return await self._open()
+        try:
+            return await self._open()
+        except BaseException as exc:
+            self._turn.end(exc)
+            raise
+
+    async def _open(self) -> ChatStream:
         # The draft before the message: the no-text and drop rules diff against it.
         self._before = (await self._state.get(self.session_id)).draft
         # The server's work may start as soon as the request is out, so the turn's clock
@@ -180,6 +194,8 @@ class ChatStream:
                 await self._iterator.aclose()
         finally:
             await self._stack.aclose()
+            if self._turn is not None:
+                self._turn.end(exc, self._response, self._reply)
 
     def __aiter__(self) -> AsyncIterator[ChatEvent]:
         if self._response is None and self._lost is None:
@@ -273,7 +289,7 @@ class ChatStream:
             if response is not None:
                 response.close()
             reply = await self._finish(quiet=True)
-            self._reply = reply
+            self._reply = answered_by(reply, response)
             raise errors.ChatTurnError(
                 builder.error.code, builder.error.message, reply=reply
             ) from cause
@@ -293,11 +309,13 @@ class ChatStream:
                 sleep=self._sleep_noting,
                 cause=cause,
             )
-        self._reply = reply
+        self._reply = answered_by(reply, response)
         await dispatch_end(self._handlers, reply)
 
     async def _accept(self, event: ChatEvent, new_text: str) -> None:
         self._new_text = new_text
+        if self._turn is not None:
+            self._turn.event(event)
         if self._handlers:
             await dispatch(self._handlers, event)
             if new_text:
@@ -397,7 +415,7 @@ class Chat(Resource):
         change while the state was watched, ``ChatTurnError`` when the server reported
         that the turn failed; the message is never sent twice.
         """
-        async with self.stream(
+        events = self.stream(
             session_id,
             text,
             handler=handler,
@@ -405,7 +423,9 @@ class Chat(Resource):
             settings=settings,
             strict=strict,
             streaming=streaming,
-        ) as events:
+        )
+        events._span_name = "chat.send"
+        async with events:
             async for _ in events:
                 pass
         return events.reply
