@@ -42,6 +42,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check nemo_sdk
+	$(BIN)/lint-imports --no-logo  # the layer contracts in .importlinter
 
 typecheck: $(STAMP)
 	$(BIN)/mypy nemo_sdk

@@ -169,7 +169,7 @@ async def _raw_download(http: Any, url: str, sink: str, durable: bool) -> None:
 
 async def _write_from_memory(out: Path, size: int) -> None:
     """The SDK's file writer alone: the same bytes from memory, no network."""
-    from nemo_sdk._download import _Writer
+    from nemo_sdk._files.download import _Writer
 
     block = os.urandom(MiB)
     writer = _Writer(out, "wb")

@@ -70,7 +70,7 @@ _EXPORTS: dict[str, str] = {  # public name -> the module that defines it
     "ToolCall": ".events",
     "ToolResult": ".events",
     "UnknownEvent": ".events",
-    "ChatReply": "._chat_reply",
+    "ChatReply": "._chat.reply",
     "Credits": ".models.credits",
     "Draft": ".models.draft",
     "Segment": ".models.draft",
@@ -86,8 +86,8 @@ _EXPORTS: dict[str, str] = {  # public name -> the module that defines it
     "SessionState": ".models.state",
     "UploadedFile": ".models.upload",
     "Progress": ".progress",
-    "ResponseInfo": "._response_info",
-    "response_info": "._response_info",
+    "ResponseInfo": "._http.response_info",
+    "response_info": "._http.response_info",
     "ChatStream": ".resources.chat",
     "Action": ".routing",
     "Route": ".routing",
@@ -116,9 +116,9 @@ _EXPORTS: dict[str, str] = {  # public name -> the module that defines it
 }
 
 if TYPE_CHECKING:
-    from ._chat_reply import ChatReply as ChatReply
-    from ._response_info import ResponseInfo as ResponseInfo
-    from ._response_info import response_info as response_info
+    from ._chat.reply import ChatReply as ChatReply
+    from ._http.response_info import ResponseInfo as ResponseInfo
+    from ._http.response_info import response_info as response_info
     from .client import NemoClient as NemoClient
     from .config import Attribution as Attribution
     from .config import ChatSettings as ChatSettings

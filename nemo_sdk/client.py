@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from . import workflows
 from ._http import Sleep, Transport
-from ._logging import configure_from_env, log_to_stderr
+from ._util.logging import configure_from_env, log_to_stderr
 from .config import (
     ChatSettings,
     ClientConfig,

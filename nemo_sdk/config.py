@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypedDict, TypeVar
 import attrs
 from yarl import URL
 
-from ._env_waits import seconds_from_env
-from ._logging import logger
+from ._rules.env_waits import seconds_from_env
+from ._util.logging import logger
 from ._version import __version__
 from .errors import ConfigurationError
 

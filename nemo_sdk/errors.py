@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from ._chat_reply import ChatReply
+    from ._chat.reply import ChatReply
     from .models.limits import ACCEPTED_FORMATS as ACCEPTED_FORMATS
     from .models.limits import MAX_UPLOAD_BYTES as MAX_UPLOAD_BYTES
 
-from ._secrets import redact
+from ._util.secrets import redact
 
 
 def __getattr__(name: str) -> Any:

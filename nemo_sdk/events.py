@@ -33,7 +33,7 @@ event types (``_chat_events``), their parser (``_event_parser``) and the handler
 
 from __future__ import annotations
 
-from ._chat_events import (
+from ._chat.events import (
     ActionsEvent,
     ChatEvent,
     ErrorEvent,
@@ -44,8 +44,7 @@ from ._chat_events import (
     ToolResult,
     UnknownEvent,
 )
-from ._event_parser import parse_data, parse_event
-from ._handlers import (
+from ._chat.handlers import (
     EventHandler,
     dispatch,
     dispatch_end,
@@ -53,6 +52,7 @@ from ._handlers import (
     dispatch_reply_text,
     dispatch_still_working,
 )
+from ._chat.parser import parse_data, parse_event
 
 __all__ = [
     "ActionsEvent",

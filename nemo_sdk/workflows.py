@@ -28,19 +28,22 @@ from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
-from . import _arguments, _download, _telemetry, errors
-from ._export_options import ExportFormat, ExportQuality
-from ._handlers import merge_handlers, report_progress
-from ._logging import logger
-from ._scopes import export_refusal
-from ._spend import watch_spend
+from . import errors
+from ._chat.handlers import merge_handlers, report_progress
+from ._files import download as _download
+from ._http import telemetry as _telemetry
+from ._rules import arguments as _arguments
+from ._rules.export_options import ExportFormat, ExportQuality
+from ._rules.scopes import export_refusal
+from ._rules.spend import watch_spend
+from ._util.logging import logger
 from .progress import Phase, Progress, ProgressCallback
 
 # The models are imported for type checking only: this module is bound on NemoClient,
 # and ``from nemo_sdk import NemoClient`` defines no pydantic model (see client.py).
 if TYPE_CHECKING:
-    from ._chat_reply import ChatReply
-    from ._handlers import EventHandler
+    from ._chat.handlers import EventHandler
+    from ._chat.reply import ChatReply
     from .models.draft import Draft
     from .models.render import RenderJob
     from .models.session import Session
@@ -361,7 +364,7 @@ async def _resume_or_refuse(
     its export: its render is downloaded, not paid for again. Without one, a file
     that appeared at ``target`` while this run waited is refused as at the start.
     """
-    from ._journal import absolute  # imports the models: not at the client's import
+    from ._files.journal import absolute  # imports the models: not at the client's import
 
     where = absolute(target)
     for entry in await nemo.renders.pending():
@@ -555,7 +558,7 @@ async def iterate(
 
 async def _resumed_turn(nemo: WorkflowClient, session_id: str) -> tuple[ChatReply, Draft]:
     """The reply and draft of a resumed run: no turn of its own, the session's draft."""
-    from ._chat_reply import ChatReply
+    from ._chat.reply import ChatReply
     from .models.draft import Draft
 
     draft = (await nemo.state.get(session_id)).draft or Draft()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from nemo_sdk import NemoClient
-from nemo_sdk._logging import logger as sdk_logger
+from nemo_sdk._util.logging import logger as sdk_logger
 from nemo_sdk.emulator import Emulator
 from nemo_sdk.testing import FAST_RETRY, Rig, emulator_rig
 

@@ -8,7 +8,7 @@
 * :mod:`.transport`: ``answer()`` and ``stream()``, the one pipeline the resources call;
 * :mod:`.proxies`, :mod:`.multipart`, :mod:`.stream_log`: what those need.
 
-The envelope decoder (``nemo_sdk._envelope``) is pure code and stays outside.
+The envelope decoder (``nemo_sdk._http.envelope``) is pure code and stays outside.
 """
 
 from __future__ import annotations

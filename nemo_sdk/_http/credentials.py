@@ -1,6 +1,6 @@
 """The token step: the API's headers and the bearer token on API-origin requests only.
 
-The token itself is the single-flight :class:`~nemo_sdk._auth.TokenManager`'s; this
+The token itself is the single-flight :class:`~nemo_sdk._http.tokens.TokenManager`'s; this
 layer asks it for the token a request sends, remembers which generation that was,
 and renews it after a 1001 (only if nobody else already did).
 """
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from .. import errors
-from .._auth import ClientIdStore, Fetch, TokenManager
+from .tokens import ClientIdStore, Fetch, TokenManager
 
 __all__ = ["Credentials", "Headers"]
 

@@ -14,9 +14,9 @@ import aiohttp
 from multidict import CIMultiDictProxy
 
 from .. import errors
-from .._envelope import REQUEST_ID_HEADERS
-from .._logging import redact
-from .._secrets import scrub_exception
+from .._util.logging import redact
+from .._util.secrets import scrub_exception
+from .envelope import REQUEST_ID_HEADERS
 
 __all__ = ["Response", "connection_error", "describe_cause"]
 

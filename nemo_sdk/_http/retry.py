@@ -36,7 +36,7 @@ from collections.abc import Awaitable, Callable
 from typing import Literal, NoReturn, TypeVar
 
 from .. import errors
-from .._logging import logger
+from .._util.logging import logger
 from ..config import RetrySettings
 
 __all__ = ["RetryKind", "Sleep", "classify", "with_retries"]

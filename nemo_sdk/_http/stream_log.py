@@ -7,8 +7,8 @@ import logging
 import time
 from collections.abc import Mapping
 
-from .._envelope import REQUEST_ID_HEADERS
-from .._logging import logger
+from .._util.logging import logger
+from .envelope import REQUEST_ID_HEADERS
 from .response import Response
 
 __all__ = ["log_stream_end", "log_stream_open", "request_id_note"]

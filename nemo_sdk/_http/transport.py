@@ -22,23 +22,24 @@ import aiohttp
 from multidict import CIMultiDict
 from yarl import URL
 
-from .. import _envelope, errors
-from .._auth import ClientIdStore, TokenManager, explain_token_limit
-from .._logging import logger
-from .._response_info import ResponseInfo
-from .._telemetry import traced_attempts
+from .. import errors
+from .._util.logging import logger
 from .._version import __version__
 from ..config import ClientConfig, Timeouts
+from . import envelope as _envelope
 from .credentials import Credentials
 from .pool import Pool, client_timeout
 from .response import Response
+from .response_info import ResponseInfo
 from .retry import Sleep, with_retries
 from .send import send
 from .stream_log import log_stream_end, log_stream_open, request_id_note
+from .telemetry import traced_attempts
+from .tokens import ClientIdStore, TokenManager, explain_token_limit
 
 if TYPE_CHECKING:
-    from .._token_cache import TokenCache
     from ..models.session import AnonymousToken
+    from .token_cache import TokenCache
 
 __all__ = ["ApiPath", "Transport", "check_id"]
 
@@ -429,6 +430,6 @@ def _token_cache_of(config: ClientConfig) -> TokenCache | None:
     if config.token_cache is None or config.token_source != "anonymous":
         return None
     # Imported only when the option is on: a plain client never loads it.
-    from .._token_cache import TokenCache
+    from .token_cache import TokenCache
 
     return TokenCache(config.token_cache)

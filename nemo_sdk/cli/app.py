@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from .._export_options import EXPORT_FORMATS, EXPORT_QUALITIES, ExportFormat, ExportQuality
+from .._rules.export_options import EXPORT_FORMATS, EXPORT_QUALITIES, ExportFormat, ExportQuality
 from .._version import __version__
 from ..client import NemoClient
 from ..models.render import RenderJob

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .. import errors
-from .._chat_reply import ChatReply
+from .._chat.reply import ChatReply
 from ..client import NemoClient
 from ..events import EventHandler, ToolCall, ToolResult
 from ..routing import Action, SuggestedAction, route

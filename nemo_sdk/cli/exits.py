@@ -9,7 +9,7 @@ import attrs
 import click
 
 from .. import errors
-from .._logging import redact
+from .._util.logging import redact
 
 __all__ = ["EXIT_CODES", "ExitCode", "Failure", "describe"]
 

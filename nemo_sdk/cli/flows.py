@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .. import errors
-from .._export_options import ExportFormat, ExportQuality
+from .._rules.export_options import ExportFormat, ExportQuality
 from ..client import NemoClient
 from ..models.render import RenderJob
 from ..models.upload import UploadedFile

@@ -21,7 +21,7 @@ from typing import Any, NoReturn, TypeVar
 import attrs
 import click
 
-from .._logging import logger
+from .._util.logging import logger
 from ..client import NemoClient
 from ..config import RenderSettings
 from .bars import Bars

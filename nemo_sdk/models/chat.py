@@ -5,6 +5,6 @@
 
 from __future__ import annotations
 
-from .._chat_reply import ChatReply
+from .._chat.reply import ChatReply
 
 __all__ = ["ChatReply"]

@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .. import _download, errors
-from .._download_stream import Writable, download_to
-from .._logging import logger
+from .. import errors
+from .._files import download as _download
+from .._files.download_stream import Writable, download_to
+from .._util.logging import logger
 from ..models.render import RenderJob
 
 if TYPE_CHECKING:

@@ -31,22 +31,22 @@ from typing import Any
 import attrs
 
 from .. import errors
-from .._chat_events import ChatEvent, Heartbeat
-from .._chat_recovery import recover
-from .._chat_reply import ChatReply
-from .._chat_text import ReplyBuilder
-from .._event_parser import parse_event
-from .._handlers import (
+from .._chat.events import ChatEvent, Heartbeat
+from .._chat.handlers import (
     EventHandler,
     dispatch,
     dispatch_end,
     dispatch_reply_text,
     merge_handlers,
 )
-from .._handlers import dispatch_still_working as _still_working
+from .._chat.handlers import dispatch_still_working as _still_working
+from .._chat.parser import parse_event
+from .._chat.recovery import recover
+from .._chat.reply import ChatReply
+from .._chat.text import ReplyBuilder
 from .._http import Response, Transport, check_id
-from .._response_info import answered_by
-from .._telemetry import Turn, chat_turn
+from .._http.response_info import answered_by
+from .._http.telemetry import Turn, chat_turn
 from ..config import ChatSettings, Timeouts
 from ..models.draft import Draft
 from ..sse import SSEDecoder

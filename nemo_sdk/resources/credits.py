@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .._envelope import data_of, reading
-from .._response_info import attach
+from .._http.envelope import data_of, reading
+from .._http.response_info import attach
 from ..models import credits as wire  # the model shares the resource's name: Credits
 from ._base import Resource
 

@@ -15,14 +15,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast, overload
 
-from .. import _arguments, _download, errors
-from .._download_stream import Writable, is_writable
-from .._export_options import ExportFormat, ExportQuality
+from .. import errors
+from .._files import download as _download
+from .._files.download_stream import Writable, is_writable
+from .._files.journal import Journal, absolute
 from .._http import Transport, check_id
-from .._journal import Journal, absolute
-from .._logging import logger
-from .._poll_schedule import PollSchedule
-from .._response_info import attach
+from .._http.response_info import attach
+from .._rules import arguments as _arguments
+from .._rules.export_options import ExportFormat, ExportQuality
+from .._rules.poll_schedule import PollSchedule
+from .._util.logging import logger
 from ..models.draft import Draft
 from ..models.render import PendingRender, RenderJob
 from ..progress import OnProgress, call_back
@@ -343,7 +345,7 @@ class Renders(Resource):
 
         ``path`` may instead be a writable binary stream or an async writer (its
         ``write`` returns an awaitable): the file is written into it with the same
-        checks, and the number of bytes is returned (:mod:`nemo_sdk._download_stream`).
+        checks, and the number of bytes is returned (:mod:`nemo_sdk._files.download_stream`).
 
         The output URL is fetched without the bearer token; if that fails, the
         authenticated ``GET /api/render/proxy/<id>/download`` is used. Nothing

@@ -8,9 +8,9 @@ import weakref
 from yarl import URL
 
 from .. import errors
-from .._envelope import data_of, reading
 from .._http import Transport, check_id
-from .._response_info import attach
+from .._http.envelope import data_of, reading
+from .._http.response_info import attach
 from ..models.session import ClaimLink, Session
 from ._base import Resource
 

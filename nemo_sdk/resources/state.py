@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .._envelope import data_of, reading
 from .._http import check_id
-from .._response_info import attach
+from .._http.envelope import data_of, reading
+from .._http.response_info import attach
 from ..models.state import SessionState
 from ._base import Resource
 

@@ -17,11 +17,11 @@ import attrs
 from yarl import URL
 
 from .. import errors
-from .._envelope import data_of, reading
+from .._files.media_types import CONTENT_TYPES, HEAD_BYTES, extension_of, sniff
 from .._http import check_id
+from .._http.envelope import data_of, reading
 from .._http.multipart import FilePart, UploadProgress, multipart_body
-from .._media_types import CONTENT_TYPES, HEAD_BYTES, extension_of, sniff
-from .._response_info import attach
+from .._http.response_info import attach
 from ..models.upload import UploadedFile
 from ._base import Resource
 

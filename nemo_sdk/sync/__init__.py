@@ -45,9 +45,9 @@ from ._wrap import Facade, blocking, child, wrapped
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .._chat_reply import ChatReply
-    from .._download import DownloadProgress
-    from .._download_stream import Writable
+    from .._chat.reply import ChatReply
+    from .._files.download import DownloadProgress
+    from .._files.download_stream import Writable
     from ..events import ChatEvent
 
 P = ParamSpec("P")

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nemo_sdk._chat_text import ReplyBuilder
+from nemo_sdk._chat.text import ReplyBuilder
 from nemo_sdk.events import ChatEvent, TextDelta, ToolCall, ToolResult, parse_data
 
 from .scripted import REPLY, adk_event, answer, call, tool_turn

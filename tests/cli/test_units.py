@@ -15,7 +15,7 @@ import pytest
 from rich.console import Console
 
 from nemo_sdk import errors
-from nemo_sdk._token_cache import TokenCache
+from nemo_sdk._http.token_cache import TokenCache
 from nemo_sdk.cli.chat import ChatPrinter
 from nemo_sdk.cli.exits import ExitCode, describe
 from nemo_sdk.events import ToolCall, ToolResult

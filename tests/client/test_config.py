@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from nemo_sdk import ClientConfig, ConfigurationError
-from nemo_sdk._auth import ClientIdStore
+from nemo_sdk._http.tokens import ClientIdStore
 from nemo_sdk.config import DEFAULT_API_URL, detect_platform, load_or_create_client_id
 
 

@@ -9,7 +9,7 @@ import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from nemo_sdk._secrets import redact, remember, scrub_exception
+from nemo_sdk._util.secrets import redact, remember, scrub_exception
 
 TOKEN = "tok/with+base64=chars/and more"
 

@@ -152,7 +152,7 @@ def test_what_did_not_come_from_an_answer_has_none() -> None:
 
 
 async def test_answers_leave_with_their_results(client: NemoClient) -> None:
-    from nemo_sdk._response_info import _ANSWERS
+    from nemo_sdk._http.response_info import _ANSWERS
 
     kept = await client.credits.balance()
     before = len(_ANSWERS)

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from nemo_sdk import NemoClient, NemoError
-from nemo_sdk._logging import redact
+from nemo_sdk._util.logging import redact
 from nemo_sdk.emulator import Emulator
 
 from ..conftest import FAST_RETRY

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from nemo_sdk import NemoClient
-from nemo_sdk._token_cache import SKEW_MARGIN, TokenCache
+from nemo_sdk._http.token_cache import SKEW_MARGIN, TokenCache
 from nemo_sdk.emulator import Emulator
 from nemo_sdk.models.session import AnonymousToken
 
@@ -23,7 +23,7 @@ WRITER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from nemo_sdk._token_cache import TokenCache
+    from nemo_sdk._http.token_cache import TokenCache
     from nemo_sdk.models.session import AnonymousToken
 
     path, me, keys, go = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])

@@ -2,7 +2,7 @@
 
 Random bytes, huge lines, deep JSON and invalid UTF-8 go into the SSE decoder
 (``nemo_sdk.sse``), the chat event parser (``nemo_sdk.events``), the envelope
-decoder (``nemo_sdk._envelope``) and the draft models (``nemo_sdk.models.draft``).
+decoder (``nemo_sdk._http.envelope``) and the draft models (``nemo_sdk.models.draft``).
 Whatever goes in, what comes out is a result or a ``NemoError`` subclass: never a
 KeyError, TypeError, RecursionError, UnicodeDecodeError or pydantic's own errors.
 """

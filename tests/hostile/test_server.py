@@ -23,7 +23,7 @@ from nemo_sdk import (
     NemoError,
     StreamInterrupted,
 )
-from nemo_sdk._download import safe_filename
+from nemo_sdk._files.download import safe_filename
 from nemo_sdk.emulator.routes_chat import turns
 from nemo_sdk.errors import UnsafeFilename  # not exported from nemo_sdk yet
 from nemo_sdk.testing import Rig

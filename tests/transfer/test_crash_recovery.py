@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from nemo_sdk import NemoClient, NotFoundError
-from nemo_sdk._download import partial_path
+from nemo_sdk._files.download import partial_path
 from nemo_sdk.emulator import Emulator
 
 from .conftest import ready_render

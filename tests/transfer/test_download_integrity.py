@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from nemo_sdk import DownloadError, NemoClient
-from nemo_sdk._download import partial_path
+from nemo_sdk._files.download import partial_path
 from nemo_sdk.emulator import Emulator
 from nemo_sdk.testing import serving
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from nemo_sdk import NemoClient
-from nemo_sdk._journal import Journal
+from nemo_sdk._files.journal import Journal
 from nemo_sdk.emulator import Emulator
 
 from ..conftest import FAST_RETRY, export_rendered

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from nemo_sdk import RenderJob, UnknownRenderStatus
-from nemo_sdk._journal import Journal
-from nemo_sdk._media_types import extension_of, sniff
+from nemo_sdk._files.journal import Journal
+from nemo_sdk._files.media_types import extension_of, sniff
 from nemo_sdk.errors import InvalidResponseError
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from nemo_sdk import _download
-from nemo_sdk._download import _Writer
+from nemo_sdk._files.download import _Writer
 
 
 async def test_writes_every_byte_and_starts_writeback_per_window(

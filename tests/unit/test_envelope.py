@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nemo_sdk import errors
-from nemo_sdk._envelope import decode, error_for, parse_retry_after
+from nemo_sdk._http.envelope import decode, error_for, parse_retry_after
 
 
 def body(obj: object) -> bytes:

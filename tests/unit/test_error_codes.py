@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from nemo_sdk import errors
-from nemo_sdk._envelope import error_for
+from nemo_sdk._http.envelope import error_for
 
 
 def _error(status: int, doc: object) -> errors.APIError:

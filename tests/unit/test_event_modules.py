@@ -10,7 +10,7 @@ import nemo_sdk
 import nemo_sdk.events
 import nemo_sdk.models.chat
 from nemo_sdk import _chat_events, _chat_reply, _event_parser, _handlers
-from nemo_sdk._chat_text import ReplyBuilder
+from nemo_sdk._chat.text import ReplyBuilder
 from nemo_sdk.events import TextDelta
 from nemo_sdk.models.draft import Draft
 from nemo_sdk.timeline import diff_drafts

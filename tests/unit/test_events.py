@@ -379,7 +379,7 @@ def test_chat_reply_defaults() -> None:
 
 
 def test_hooks_left_as_base_are_not_called() -> None:
-    from nemo_sdk._handlers import _hooks
+    from nemo_sdk._chat.handlers import _hooks
 
     assert _hooks(TextOnly, TextDelta) == ("on_text",)
     assert _hooks(TextOnly, ToolCall) == ()
@@ -488,7 +488,7 @@ def test_captured_thoughts_actions_and_errors() -> None:
     ],
 )
 def test_the_one_text_part_shortcut_agrees_with_the_general_parser(obj: dict[str, Any]) -> None:
-    from nemo_sdk._event_parser import _parse_adk
+    from nemo_sdk._chat.parser import _parse_adk
 
     data = json.dumps(obj)
     general = _parse_adk(obj, obj["content"]["parts"], data)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nemo_sdk._poll_schedule import PollSchedule
+from nemo_sdk._rules.poll_schedule import PollSchedule
 
 
 def simulate(

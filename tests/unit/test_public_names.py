@@ -97,7 +97,7 @@ def test_the_client_defines_no_model_until_a_resource_is_used() -> None:
 def test_the_token_cache_loads_only_when_turned_on(tmp_path: Path) -> None:
     code = (
         "import sys; from nemo_sdk import NemoClient; "
-        "loaded = lambda: print('nemo_sdk._token_cache' in sys.modules); "
+        "loaded = lambda: print('nemo_sdk._http.token_cache' in sys.modules); "
         "NemoClient(client_id='c', journal_path=False); loaded(); "
         f"NemoClient(client_id='c', journal_path=False, token_cache={str(tmp_path / 't.json')!r}); "
         "loaded()"

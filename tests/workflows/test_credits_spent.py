@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from nemo_sdk import NemoClient, RenderSettings
-from nemo_sdk._spend import watch_spend
+from nemo_sdk._rules.spend import watch_spend
 from nemo_sdk.emulator import Emulator
 
 pytest.importorskip("av")

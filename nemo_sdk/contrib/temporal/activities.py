@@ -28,7 +28,7 @@ from ...workflows import generation_message
 from ._types import Downloaded, DownloadInput, RenderDone, RenderInput, SendInput, WaitInput
 
 if TYPE_CHECKING:
-    from ..._export_options import ExportFormat, ExportQuality
+    from ..._rules.export_options import ExportFormat, ExportQuality
 
 
 _SCALAR = (str, int, float, bool, type(None))

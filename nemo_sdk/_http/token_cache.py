@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ._logging import warn_once
+from .._util.logging import warn_once
 
 try:
     import fcntl
@@ -33,7 +33,7 @@ except ImportError:  # pragma: no cover - not POSIX: writes stay atomic, not ser
     fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
-    from .models.session import AnonymousToken
+    from ..models.session import AnonymousToken
 
 __all__ = ["CachedToken", "TokenCache"]
 

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._logging import logger
-from .models.render import PendingRender
+from .._util.logging import logger
+from ..models.render import PendingRender
 
 if TYPE_CHECKING:
     import sqlite3

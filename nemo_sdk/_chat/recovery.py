@@ -11,22 +11,30 @@ that says what changed; ``unchanged_reads`` reads without a change raise
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
-from . import errors
-from ._chat_reply import ChatReply
-from ._chat_text import ReplyBuilder
-from ._logging import logger
-from .config import ChatSettings
-from .models.draft import Draft
-from .resources.state import State
-from .timeline import diff_drafts
+from .. import errors
+from .._util.logging import logger
+from ..config import ChatSettings
+from ..models.draft import Draft
+from ..models.state import SessionState
+from ..timeline import diff_drafts
+from .reply import ChatReply
+from .text import ReplyBuilder
+
+
+class StateReader(Protocol):
+    """What recovery needs of ``nemo.state``: one read of a session's state."""
+
+    async def get(self, session_id: str) -> SessionState: ...
+
 
 SleepNoting = Callable[[float, float], Awaitable[float]]
 """``sleep(seconds, elapsed) -> elapsed after``: a sleep that fires the still-working notices."""
 
 
 async def recover(
-    state: State,
+    state: StateReader,
     session_id: str,
     before: Draft | None,
     received: ReplyBuilder,

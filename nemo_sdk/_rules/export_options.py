@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from . import errors
+from .. import errors
 
 __all__ = ["EXPORT_FORMATS", "EXPORT_QUALITIES", "ExportFormat", "ExportQuality", "check_output"]
 

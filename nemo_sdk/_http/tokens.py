@@ -8,14 +8,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import errors
-from ._logging import warn_once
-from ._secrets import remember
-from .config import ClientConfig, load_or_create_client_id, write_client_id
+from .. import errors
+from .._util.logging import warn_once
+from .._util.secrets import remember
+from ..config import ClientConfig, load_or_create_client_id, write_client_id
 
 if TYPE_CHECKING:
-    from ._token_cache import TokenCache
-    from .models.session import AnonymousToken
+    from ..models.session import AnonymousToken
+    from .token_cache import TokenCache
 
 Fetch = Callable[[], Awaitable["AnonymousToken"]]
 """Gets a new anonymous token (``POST /api/auth/anonymous-token``)."""

@@ -12,8 +12,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from . import errors
-from ._logging import redact
+from .. import errors
+from .._util.logging import redact
 
 REQUEST_ID_HEADERS = ("X-Request-Id", "X-Trace-Id", "X-Amzn-RequestId")
 

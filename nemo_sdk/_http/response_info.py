@@ -13,7 +13,7 @@ from typing import Any, Protocol, TypeVar
 
 from multidict import CIMultiDictProxy
 
-from ._envelope import REQUEST_ID_HEADERS
+from .envelope import REQUEST_ID_HEADERS
 
 T = TypeVar("T")
 

@@ -35,10 +35,11 @@ from typing import Any
 
 from yarl import URL
 
-from . import _media_types, errors
-from ._http import ApiPath, Response, Transport
-from ._logging import logger
-from .progress import OnProgress, call_back
+from .. import errors
+from .._http import ApiPath, Response, Transport
+from .._util.logging import logger
+from ..progress import OnProgress, call_back
+from . import media_types as _media_types
 
 CHUNK = 1024 * 1024
 DownloadProgress = OnProgress[[int, "int | None"]]

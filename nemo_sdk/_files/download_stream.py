@@ -15,11 +15,12 @@ import inspect
 from collections.abc import Awaitable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from . import _media_types, errors
-from ._download import CHUNK, DownloadProgress, NotAContinuationError, Source, announced_total
-from ._http import Transport
-from ._logging import logger
-from .progress import call_back
+from .. import errors
+from .._http import Transport
+from .._util.logging import logger
+from ..progress import call_back
+from . import media_types as _media_types
+from .download import CHUNK, DownloadProgress, NotAContinuationError, Source, announced_total
 
 _STALLED_ATTEMPTS = 3
 

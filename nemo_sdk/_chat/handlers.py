@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._chat_events import ChatEvent, Heartbeat, TextDelta, ToolCall, ToolResult
-from .errors import HandlerError
-from .progress import ProgressCallback, call_back
+from ..errors import HandlerError
+from ..progress import ProgressCallback, call_back
+from .events import ChatEvent, Heartbeat, TextDelta, ToolCall, ToolResult
 
 if TYPE_CHECKING:
-    from ._chat_reply import ChatReply
-    from .progress import Progress
+    from ..progress import Progress
+    from .reply import ChatReply
 
 __all__ = [
     "EventHandler",

@@ -9,7 +9,9 @@ import json
 import re
 from typing import Any
 
-from ._chat_events import (
+from ..errors import EventParseError
+from ..sse import ServerSentEvent, _json_loads
+from .events import (
     ActionsEvent,
     ChatEvent,
     ErrorEvent,
@@ -20,8 +22,6 @@ from ._chat_events import (
     ToolResult,
     UnknownEvent,
 )
-from .errors import EventParseError
-from .sse import ServerSentEvent, _json_loads
 
 __all__ = ["parse_data", "parse_event"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from .errors import ConfigurationError
+from ..errors import ConfigurationError
 
 __all__ = ["seconds_from_env"]
 

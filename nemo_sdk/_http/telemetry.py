@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from yarl import URL
 
-from ._envelope import REQUEST_ID_HEADERS
-from ._logging import redact
-from ._version import __version__
+from .._util.logging import redact
+from .._version import __version__
+from .envelope import REQUEST_ID_HEADERS
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
-from ._secrets import redact
+from .secrets import redact
 
 __all__ = [
     "RedactingFilter",

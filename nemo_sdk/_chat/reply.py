@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import attrs
 
-from ._chat_events import ChatEvent, ToolCall, ToolResult
-from .routing import SuggestedAction
+from ..routing import SuggestedAction
+from .events import ChatEvent, ToolCall, ToolResult
 
 __all__ = ["ChatReply"]
 

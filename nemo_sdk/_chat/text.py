@@ -29,12 +29,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._chat_events import ChatEvent, ErrorEvent, TextDelta, ToolCall, ToolResult
-from ._chat_reply import ChatReply
-from .routing import suggest_actions
+from ..routing import suggest_actions
+from .events import ChatEvent, ErrorEvent, TextDelta, ToolCall, ToolResult
+from .reply import ChatReply
 
 if TYPE_CHECKING:
-    from .timeline import DraftDiff
+    from ..timeline import DraftDiff
 
 NOISE_PHRASE = "i encountered a temporary issue"
 

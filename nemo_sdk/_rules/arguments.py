@@ -12,8 +12,8 @@ import math
 import numbers
 from typing import Any
 
-from . import errors
-from ._export_options import check_output
+from .. import errors
+from .export_options import check_output
 
 
 def _real(name: str, value: object) -> float:

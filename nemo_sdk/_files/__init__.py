@@ -1,0 +1,1 @@
+"""Local files: resumable downloads, the render journal, media type sniffing."""
