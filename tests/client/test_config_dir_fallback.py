@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from nemo_sdk import NemoClient, _logging
+from nemo_sdk import NemoClient
+from nemo_sdk._util import logging as _logging
 from nemo_sdk.emulator import Emulator
 
 from ..conftest import FAST_RETRY

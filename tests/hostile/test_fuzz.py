@@ -32,8 +32,8 @@ from nemo_sdk import (
     ToolCall,
     ToolResult,
     UnknownEvent,
-    _envelope,
 )
+from nemo_sdk._http import envelope as _envelope
 from nemo_sdk.errors import InvalidDraft  # not exported from nemo_sdk yet
 from nemo_sdk.events import parse_data, parse_event
 from nemo_sdk.models.draft import Segment, Track

@@ -144,7 +144,7 @@ async def test_the_token_never_leaks(
 
 def test_error_reprs_stay_clean_of_tokens_in_bodies() -> None:
     """A server that echoes the token in an error body: the SDK redacts it."""
-    from nemo_sdk import _envelope
+    from nemo_sdk._http import envelope as _envelope
 
     token = "nmv_usr_" + "s3cr3t" * 4
     body = f'{{"code": 1002, "message": "no session for Bearer {token}", "t": "{token}"}}'

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nemo_sdk import _download
+from nemo_sdk._files import download as _download
 from nemo_sdk._files.download import _Writer
 
 

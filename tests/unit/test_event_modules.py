@@ -9,7 +9,10 @@ from pathlib import Path
 import nemo_sdk
 import nemo_sdk.events
 import nemo_sdk.models.chat
-from nemo_sdk import _chat_events, _chat_reply, _event_parser, _handlers
+from nemo_sdk._chat import events as _chat_events
+from nemo_sdk._chat import handlers as _handlers
+from nemo_sdk._chat import parser as _event_parser
+from nemo_sdk._chat import reply as _chat_reply
 from nemo_sdk._chat.text import ReplyBuilder
 from nemo_sdk.events import TextDelta
 from nemo_sdk.models.draft import Draft
@@ -31,7 +34,7 @@ def test_chat_reply_is_one_class_under_its_old_and_new_homes() -> None:
 
 
 def test_the_event_types_module_depends_on_nothing_of_the_sdk() -> None:
-    tree = ast.parse((PACKAGE / "_chat_events.py").read_text(encoding="utf-8"))
+    tree = ast.parse((PACKAGE / "_chat" / "events.py").read_text(encoding="utf-8"))
     ours = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level]
     assert ours == []
 
@@ -46,8 +49,8 @@ def test_a_chat_reply_is_constructed_only_by_the_reply_builder() -> None:
                 and node.func.id == "ChatReply"
                 and any(k.arg in ("text", "events") for k in node.keywords)
             ):
-                builders.append(path.name)
-    assert builders == ["_chat_text.py"]
+                builders.append(path.relative_to(PACKAGE).as_posix())
+    assert builders == ["_chat/text.py"]
 
 
 def test_the_reply_builder_builds_the_reply_with_the_diff_and_suggestions() -> None:

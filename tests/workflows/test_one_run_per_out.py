@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from nemo_sdk import NemoClient, _download
+from nemo_sdk import NemoClient
+from nemo_sdk._files import download as _download
 from nemo_sdk.emulator import Emulator
 
 
