@@ -10,12 +10,20 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
 
-from nemo_sdk import APIConnectionError, APITimeoutError, NemoClient, RetrySettings, Timeouts
+from nemo_sdk import (
+    APIConnectionError,
+    APITimeoutError,
+    Limits,
+    NemoClient,
+    RetrySettings,
+    Timeouts,
+)
 from nemo_sdk._http import Response
 
 from .conftest import serving
@@ -24,7 +32,7 @@ TOKEN = "nmv_usr_response_errors_secret"
 NO_RETRY = RetrySettings(max_retries=0)
 
 
-def _client(url: str, *, read: float = 2.0, connect: float = 2.0, **kw: int) -> NemoClient:
+def _client(url: str, *, read: float = 2.0, connect: float = 2.0, **kw: Any) -> NemoClient:
     return NemoClient(
         base_url=url,
         token=TOKEN,
@@ -91,7 +99,7 @@ async def test_waiting_for_a_free_connection_past_the_connect_limit_was_not_sent
 
     async with (
         serving(hold) as url,
-        _client(url, connect=0.2, max_connections=1) as nemo,
+        _client(url, connect=0.2, limits=Limits(max_connections=1)) as nemo,
         nemo._transport.stream("GET", "/a"),
     ):
         # The pool's one connection is busy: the second request waits for it.
