@@ -71,6 +71,28 @@ class NotAContinuationError(Exception):
     """The answer does not continue the bytes already held; start again from byte zero."""
 
 
+def ranged_get(
+    transport: Transport, source: Source, have: int, validator: str | None = None
+) -> contextlib.AbstractAsyncContextManager[Response]:
+    """``GET`` of ``source`` from byte ``have`` on (``If-Range``: only if still ``validator``).
+
+    Accepts the whole file (200) or the rest (206); ``announced_total`` tells them apart.
+    """
+    # identity: a compressed body would make Content-Length disagree with the bytes on disk.
+    headers = {"Accept-Encoding": "identity"}
+    if have:
+        headers["Range"] = f"bytes={have}-"
+        if validator is not None:
+            headers["If-Range"] = validator
+    return transport.stream(
+        "GET",
+        source.location,
+        headers=headers,
+        authenticated=source.authenticated,
+        ok_statuses=frozenset({200, 206}),
+    )
+
+
 def announced_total(resp: Response, have: int, label: str) -> int | None:
     """The whole file's length as the answer announces it (``None``: not announced).
 
@@ -359,19 +381,8 @@ async def _fetch(
     if have and validator is None:
         _restart(part)  # nothing says these bytes are of the file the server has now
         have = 0
-    # identity: a compressed body would make Content-Length disagree with the bytes on disk.
-    headers = {"Accept-Encoding": "identity"}
-    if have and validator is not None:
-        headers["Range"] = f"bytes={have}-"
-        headers["If-Range"] = validator
     try:
-        async with transport.stream(
-            "GET",
-            source.location,
-            headers=headers,
-            authenticated=source.authenticated,
-            ok_statuses=frozenset({200, 206}),
-        ) as resp:
+        async with ranged_get(transport, source, have, validator) as resp:
             total = announced_total(resp, have, source.label)
             if resp.status == 206:
                 etag = resp.headers.get("ETag")

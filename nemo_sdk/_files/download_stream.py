@@ -20,7 +20,14 @@ from .._http import Transport
 from .._util.logging import logger
 from ..progress import call_back
 from . import media_types as _media_types
-from .download import CHUNK, DownloadProgress, NotAContinuationError, Source, announced_total
+from .download import (
+    CHUNK,
+    DownloadProgress,
+    NotAContinuationError,
+    Source,
+    announced_total,
+    ranged_get,
+)
 
 _STALLED_ATTEMPTS = 3
 
@@ -87,17 +94,8 @@ async def _fetch(
     transport: Transport, source: Source, sink: _Sink, on_progress: DownloadProgress | None
 ) -> None:
     """Continue the body from the bytes ``sink`` holds."""
-    headers = {"Accept-Encoding": "identity"}
     have = sink.done
-    if have:
-        headers["Range"] = f"bytes={have}-"
-    async with transport.stream(
-        "GET",
-        source.location,
-        headers=headers,
-        authenticated=source.authenticated,
-        ok_statuses=frozenset({200, 206}),
-    ) as resp:
+    async with ranged_get(transport, source, have) as resp:
         total = announced_total(resp, have, source.label)
         if resp.status != 206 and not sink.rewind():  # 200: the whole file from byte zero
             raise NotAContinuationError()
