@@ -20,7 +20,9 @@ does not show it) on the line right before its opening fence:
 
 No prelude: what runs here is what a reader pastes. Only the server is the test's: the
 script blocks' emulator renders a 160x90 canvas in 0.05 s at the least (the blocks check
-the calls, not the picture), and their clients poll renders every 50 ms.
+the calls, not the picture), and their clients poll renders every 50 ms; an emulator a
+block starts in its own process (``embedded_client()``, ``nemo --emulator``) paints 160x90
+clips (``docs_site/sitecustomize.py``).
 CI builds the site itself (``make docs``: ``mkdocs build --strict``).
 """
 
@@ -52,6 +54,7 @@ MARKER = re.compile(
 FENCE_OPEN = re.compile(r"^```(?P<lang>python|sh|bash)\b")
 KINDS = ("script", "pytest", "sh")
 TIMEOUT = 150
+SMALL_DEMO_SITE = Path(__file__).resolve().parent / "docs_site"
 # The script blocks' emulator: exports of a 160x90 canvas (a prompt's "1080p" still sizes
 # its own), clips of 160x90 at 12 fps, renders of 0.05 s at the least.
 EMULATOR_KNOBS = {
@@ -183,6 +186,8 @@ def _env(tmp: Path) -> dict[str, str]:
         PYTHONDONTWRITEBYTECODE="1",
         # `python`, `pytest` and `nemo` are the ones of this environment, as after `pip install`.
         PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+        # An emulator a block starts in its own process paints small clips (its sitecustomize).
+        PYTHONPATH=str(SMALL_DEMO_SITE),
     )
     return env
 
