@@ -308,7 +308,7 @@ def example_runs(
             future.cancel()
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=40)  # the whole group: about 40 s on one worker, so it starts first
 @pytest.mark.xdist_group("docs-examples")  # one example pool, one emulator
 @pytest.mark.parametrize(("page", "kind", "code"), EXAMPLES)
 def test_docs_example_runs(
