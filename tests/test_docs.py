@@ -287,11 +287,17 @@ def example_runs(
 
     The examples wait on renders and downloads more than they compute.
     """
-    selected = [
-        item.callspec
+    items = [
+        item
         for item in request.session.items
         if getattr(item, "originalname", None) == "test_docs_example_runs"
     ]
+    if getattr(request.config.option, "loadgroup", False):  # an xdist worker, --dist loadgroup
+        # Every worker that runs one of them would run them all (pytest-dev/pytest-xdist#1386).
+        assert all(item.nodeid.endswith("@docs-examples") for item in items), (
+            "xdist did not group the docs examples: see pyproject.toml's pytest pin"
+        )
+    selected = [item.callspec for item in items]
     with ThreadPoolExecutor(max_workers=4) as pool:
         runs = {
             spec.id: pool.submit(
