@@ -7,7 +7,9 @@ does not show it) on the line right before its opening fence:
                                 directory with a fresh ``HOME`` and ``XDG_CONFIG_HOME``,
                                 with ``NEMO_API_URL`` pointing at an emulator started as
                                 the docs say: ``python -m nemo_sdk.emulator`` in its own
-                                process, with its defaults (a developer's server);
+                                process (a developer's server), with small, quick renders
+                                (``EMULATOR_KNOBS``), and ``NEMO_RENDER_POLL_INTERVAL``
+                                set (a 50 ms poll, as under test);
     <!-- runnable: pytest -->   a test module, run with ``python -m pytest`` as pasted in a
                                 fresh directory (no configuration: the plugin's fixtures
                                 start their own emulator);
@@ -16,18 +18,24 @@ does not show it) on the line right before its opening fence:
                                 afterwards);
     <!-- fragment -->           a piece of a program, not meant to run alone.
 
-No prelude, no settings changed behind the example's back: what runs here is what a
-reader pastes. CI builds the site itself (``make docs``: ``mkdocs build --strict``).
+No prelude: what runs here is what a reader pastes. Only the server is the test's: the
+script blocks' emulator renders a 160x90 canvas in 0.05 s at the least (the blocks check
+the calls, not the picture), and their clients poll renders every 50 ms; an emulator a
+block starts in its own process (``embedded_client()``, ``nemo --emulator``) paints 160x90
+clips (``docs_site/sitecustomize.py``).
+CI builds the site itself (``make docs``: ``mkdocs build --strict``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import re
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -46,6 +54,16 @@ MARKER = re.compile(
 FENCE_OPEN = re.compile(r"^```(?P<lang>python|sh|bash)\b")
 KINDS = ("script", "pytest", "sh")
 TIMEOUT = 150
+SMALL_DEMO_SITE = Path(__file__).resolve().parent / "docs_site"
+# The script blocks' emulator: exports of a 160x90 canvas (a prompt's "1080p" still sizes
+# its own), clips of 160x90 at 12 fps, renders of 0.05 s at the least.
+EMULATOR_KNOBS = {
+    "canvas_width": 160,
+    "canvas_height": 90,
+    "clip_width": 160,
+    "clip_height": 90,
+    "render_seconds": 0.05,
+}
 
 
 def _pages() -> list[Path]:
@@ -168,6 +186,8 @@ def _env(tmp: Path) -> dict[str, str]:
         PYTHONDONTWRITEBYTECODE="1",
         # `python`, `pytest` and `nemo` are the ones of this environment, as after `pip install`.
         PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+        # An emulator a block starts in its own process paints small clips (its sitecustomize).
+        PYTHONPATH=str(SMALL_DEMO_SITE),
     )
     return env
 
@@ -176,8 +196,9 @@ def _env(tmp: Path) -> dict[str, str]:
 def docs_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``python -m nemo_sdk.emulator`` on a port it picks (no race between workers); its URL."""
     pytest.importorskip("av", reason="the examples run against the emulator (emulator extra)")
+    knobs = [arg for name, value in EMULATOR_KNOBS.items() for arg in ("--knob", f"{name}={value}")]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nemo_sdk.emulator", "--port", "0"],
+        [sys.executable, "-m", "nemo_sdk.emulator", "--port", "0", *knobs],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -212,6 +233,27 @@ def run_example(kind: str, code: str, tmp: Path, api_url: str) -> tuple[int, str
         (work / "example.py").write_text(code, encoding="utf-8")
         command = [sys.executable, "example.py"]
         env["NEMO_API_URL"] = api_url
+        env["NEMO_RENDER_POLL_INTERVAL"] = "0.05"  # a fixed 50 ms poll, as under test
+    with _fixed_port_lock(code):
+        return _run(kind, command, work, env)
+
+
+@contextlib.contextmanager
+def _fixed_port_lock(code: str) -> Iterator[None]:
+    """A block that serves on the docs' fixed port 8765 holds a machine-wide lock meanwhile.
+
+    Two suites on one machine (a developer's and an agent's, or two worktrees) would
+    otherwise start two emulators on that port, and one block would talk to the other's.
+    """
+    if "8765" not in code:
+        yield
+        return
+    with open(Path(tempfile.gettempdir()) / "nemo-sdk-docs-port-8765.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
+
+
+def _run(kind: str, command: list[str], work: Path, env: dict[str, str]) -> tuple[int, str]:
     proc = subprocess.Popen(
         command,
         cwd=work,
@@ -245,11 +287,17 @@ def example_runs(
 
     The examples wait on renders and downloads more than they compute.
     """
-    selected = [
-        item.callspec
+    items = [
+        item
         for item in request.session.items
         if getattr(item, "originalname", None) == "test_docs_example_runs"
     ]
+    if getattr(request.config.option, "loadgroup", False):  # an xdist worker, --dist loadgroup
+        # Every worker that runs one of them would run them all (pytest-dev/pytest-xdist#1386).
+        assert all(item.nodeid.endswith("@docs-examples") for item in items), (
+            "xdist did not group the docs examples: see pyproject.toml's pytest pin"
+        )
+    selected = [item.callspec for item in items]
     with ThreadPoolExecutor(max_workers=4) as pool:
         runs = {
             spec.id: pool.submit(
@@ -266,7 +314,7 @@ def example_runs(
             future.cancel()
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=40)  # the whole group: about 40 s on one worker, so it starts first
 @pytest.mark.xdist_group("docs-examples")  # one example pool, one emulator
 @pytest.mark.parametrize(("page", "kind", "code"), EXAMPLES)
 def test_docs_example_runs(

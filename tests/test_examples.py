@@ -12,10 +12,17 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 # Each example runs in a fresh process as a user runs it, with two differences that
-# change no step of it: the emulators it starts paint 160x90 clips at 12 fps (the
-# length is theirs; the 720p encode is the demo's, tested by test_fresh_install), and a
-# client that polls renders from the environment polls every 50 ms.
-SMALL_FRAMES = {"clip_width": 160, "clip_height": 90, "clip_fps": 12}
+# change no step of it: the emulators it starts paint 160x90 clips at 12 fps and export
+# on a 160x90 canvas (the length is theirs; the 720p clip and the 1080p export are the
+# demo's, tested by test_fresh_install), and a client that polls renders from the
+# environment polls every 50 ms.
+SMALL_FRAMES = {
+    "clip_width": 160,
+    "clip_height": 90,
+    "clip_fps": 12,
+    "canvas_width": 160,
+    "canvas_height": 90,
+}
 RUN_SMALL = f"""
 import runpy, sys
 from nemo_sdk.emulator import Emulator
