@@ -155,8 +155,10 @@ async def test_answers_leave_with_their_results(client: NemoClient) -> None:
     from nemo_sdk._http.response_info import _ANSWERS
 
     kept = await client.credits.balance()
+    gc.collect()  # results of earlier tests in this process go first: they are not ours
     before = len(_ANSWERS)
     for _ in range(20):
         await client.credits.balance()  # dropped at once
     gc.collect()
-    assert len(_ANSWERS) == before and response_info(kept) is not None
+    # None of the twenty stays (fewer is fine: another test's leftover may go meanwhile).
+    assert len(_ANSWERS) <= before and response_info(kept) is not None
