@@ -4,8 +4,9 @@ Runs a minimal loopback server in a separate process answering
 ``GET /api/credits/balance/simple``, then measures, in one run:
 sequential and 50-concurrent requests/s of ``nemo.credits.balance()`` (which
 also decodes the envelope and validates a pydantic model), raw aiohttp doing the
-same GET + ``json()`` three ways (no timeouts at all; aiohttp's default timeouts;
-the SDK's default timeouts), and openai-python's client doing the same GET, with
+same GET (with the headers API.md requires on every request) + ``json()`` three
+ways (no timeouts at all; aiohttp's default timeouts; the SDK's default
+timeouts), and openai-python's client doing the same GET, with
 each client's CPU time per request beside it; then ``import nemo_sdk`` time next to
 ``import aiohttp, pydantic, tenacity``. Both imports are lazy (``pydantic``
 loads its model machinery, ``nemo_sdk`` its modules, on first use), so two
@@ -123,7 +124,7 @@ async def _best_interleaved(
 
 async def _measure(url: str, n: int, repeats: int) -> Results:
     from nemo_sdk import NemoClient
-    from nemo_sdk.config import Timeouts
+    from nemo_sdk.config import Attribution, Timeouts
 
     sdk_timeouts = Timeouts()
     same_timeouts = aiohttp.ClientTimeout(
@@ -142,10 +143,13 @@ async def _measure(url: str, n: int, repeats: int) -> Results:
             base_url=url, token="nmv_usr_bench", client_id="bench", journal_path=False
         ) as nemo,
     ):
+        # The headers API.md puts on every request ("Headers on every request"), which a
+        # raw client of this API sends too; the SDK adds X-Client-Id and its User-Agent.
+        headers = {"Authorization": "Bearer nmv_usr_bench", **Attribution().headers()}
 
         def raw_get(http: aiohttp.ClientSession) -> Call:
             async def get() -> object:
-                async with http.get(url + PATH, headers={"Authorization": "Bearer x"}) as resp:
+                async with http.get(url + PATH, headers=headers) as resp:
                     return await resp.json()
 
             return get
