@@ -17,9 +17,10 @@ first result.
 
 The targets (issue 16): the SDK at most 1.3x raw aiohttp per request, sequential
 and 50-concurrent, and at least 4x openai-python's throughput at 50-concurrent.
-The like-for-like comparison is raw aiohttp with the SDK's timeouts (API.md
-prescribes them: total, connect, read-idle), since each aiohttp timeout is a timer
-per request (or per read) whatever client drives it; the 1.3x verdict is against
+The like-for-like comparison is raw aiohttp with the SDK's default timeouts (total,
+connect, read-idle: ``nemo_sdk.config.Timeouts``, always on), since each aiohttp
+timeout is a timer per request (``connect`` even for a pooled connection;
+``sock_read`` re-armed on every read) whatever client drives it; the 1.3x verdict is against
 that row, and also printed against the two other raw rows, so that the cost of the
 timeouts themselves stays visible:
 
