@@ -2,10 +2,12 @@
 
 Runs a minimal loopback server in a separate process answering
 ``GET /api/credits/balance/simple``, then measures, in one run:
-sequential and 50-concurrent requests/s of ``nemo.credits.balance()``, raw
-aiohttp doing the same GET + ``json()`` (plain, and with the SDK's own
-timeouts), and openai-python's client doing the same GET, with each client's
-CPU time per request beside it; then ``import nemo_sdk`` time next to
+sequential and 50-concurrent requests/s of ``nemo.credits.balance()`` (which
+also decodes the envelope and validates a pydantic model), raw aiohttp doing the
+same GET (with the headers API.md requires on every request) + ``json()`` three
+ways (no timeouts at all; aiohttp's default timeouts; the SDK's default
+timeouts), and openai-python's client doing the same GET, with
+each client's CPU time per request beside it; then ``import nemo_sdk`` time next to
 ``import aiohttp, pydantic, tenacity``. Both imports are lazy (``pydantic``
 loads its model machinery, ``nemo_sdk`` its modules, on first use), so two
 more rows show what a program pays once it uses them: ``from pydantic import
@@ -13,10 +15,19 @@ BaseModel`` and ``from nemo_sdk import NemoClient``; and a cold start (imports,
 one client, one GET parsed into a model) shows what a program pays up to its
 first result.
 
-The target (SDK within 1.15x of raw aiohttp per request) is checked against
-*plain* raw aiohttp: the session's default timeout only. The row "raw aiohttp
-+ SDK timeouts" adds the SDK's connect and read-idle timeouts, which the SDK
-keeps as features; it is shown so the cost of those features is visible.
+The targets (issue 16): the SDK at most 1.3x raw aiohttp per request, sequential
+and 50-concurrent, and at least 4x openai-python's throughput at 50-concurrent.
+The like-for-like comparison is raw aiohttp with the SDK's default timeouts (total,
+connect, read-idle: ``nemo_sdk.config.Timeouts``, always on), since each aiohttp
+timeout is a timer per request (``connect`` even for a pooled connection;
+``sock_read`` re-armed on every read) whatever client drives it; the 1.3x verdict is against
+that row, and also printed against the two other raw rows, so that the cost of the
+timeouts themselves stays visible:
+
+* ``raw aiohttp, no timeouts``: ``ClientTimeout()`` (nothing armed, no timers);
+* ``raw aiohttp, aiohttp defaults``: aiohttp's default (total 300 s, sock_connect 30 s);
+* ``raw aiohttp, SDK timeouts``: the SDK's defaults (total 300 s, connect 10 s,
+  sock_read 120 s), what ``nemo_sdk`` sends each request with.
 
 Rounds are short, many and interleaved (every contender once per round, in a
 rotating order), and each contender's best round is kept: a burst of noise on a
@@ -46,11 +57,13 @@ BODY = json.dumps(
     {"code": 0, "message": "success", "data": {"available": 100, "frozen": 0, "total": 100}}
 ).encode()
 PATH = "/api/credits/balance/simple"
-RAW = "raw aiohttp"
-RAW_TIMEOUTS = "raw aiohttp + SDK timeouts"
+RAW_BARE = "raw aiohttp, no timeouts"
+RAW_DEFAULT = "raw aiohttp, aiohttp defaults"
+RAW = "raw aiohttp, SDK timeouts"  # the like-for-like row: the targets are checked on it
 SDK = "nemo_sdk"
 OPENAI = "openai-python"
-TARGET = 1.15
+TARGET = 1.3  # issue 16: at most 1.3x raw aiohttp per request
+OPENAI_TARGET = 4.0  # issue 16: at least 4x openai-python's throughput at 50-concurrent
 IMPORT_TARGET = 1.2
 
 Call = Callable[[], Awaitable[object]]
@@ -112,7 +125,7 @@ async def _best_interleaved(
 
 async def _measure(url: str, n: int, repeats: int) -> Results:
     from nemo_sdk import NemoClient
-    from nemo_sdk.config import Timeouts
+    from nemo_sdk.config import Attribution, Timeouts
 
     sdk_timeouts = Timeouts()
     same_timeouts = aiohttp.ClientTimeout(
@@ -120,26 +133,32 @@ async def _measure(url: str, n: int, repeats: int) -> Results:
     )
     results: Results = {}
     async with (
-        aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100)) as http,
+        aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=100), timeout=aiohttp.ClientTimeout()
+        ) as http_bare,
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100)) as http_default,
         aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=100), timeout=same_timeouts
-        ) as http_timeouts,
+        ) as http_same,
         NemoClient(
             base_url=url, token="nmv_usr_bench", client_id="bench", journal_path=False
         ) as nemo,
     ):
+        # The headers API.md puts on every request ("Headers on every request"), which a
+        # raw client of this API sends too; the SDK adds X-Client-Id and its User-Agent.
+        headers = {"Authorization": "Bearer nmv_usr_bench", **Attribution().headers()}
 
-        async def raw() -> object:
-            async with http.get(url + PATH, headers={"Authorization": "Bearer x"}) as resp:
-                return await resp.json()
+        def raw_get(http: aiohttp.ClientSession) -> Call:
+            async def get() -> object:
+                async with http.get(url + PATH, headers=headers) as resp:
+                    return await resp.json()
 
-        async def raw_timeouts() -> object:
-            async with http_timeouts.get(url + PATH, headers={"Authorization": "Bearer x"}) as r:
-                return await r.json()
+            return get
 
         contenders: dict[str, tuple[Call, int]] = {
-            RAW: (raw, n),
-            RAW_TIMEOUTS: (raw_timeouts, n),
+            RAW_BARE: (raw_get(http_bare), n),
+            RAW_DEFAULT: (raw_get(http_default), n),
+            RAW: (raw_get(http_same), n),
             SDK: (nemo.credits.balance, n),
         }
         openai_client = _openai_client(url)
@@ -205,29 +224,41 @@ def _verdict(ratio: float, target: float) -> str:
 
 
 def _report_requests(results: Results, n: int, repeats: int) -> None:
+    print(f"\nrows: {RAW_BARE!r} is ClientTimeout(); {RAW_DEFAULT!r} is aiohttp's default"
+          f" (total 300, sock_connect 30); {RAW!r} is the SDK's default (total 300,"
+          f" connect 10, sock_read 120); ratios are against {RAW!r}")  # fmt: skip
     print(f"\nrequests/s, best of {repeats} interleaved rounds x {n} GETs "
           f"({OPENAI}: {max(n // 4, 100)}) (higher is better)")  # fmt: skip
     _table(results, 0, "{:>12,.0f}", lambda raw, ours: raw / ours)
     print("\nclient CPU microseconds per request, lowest of the rounds (lower is better;")
     print("steadier than requests/s when other work shares the machine)")
     _table(results, 1, "{:>12.1f}", lambda raw, ours: ours / raw)
-    raw, sdk, same = results[RAW], results[SDK], results[RAW_TIMEOUTS]
-    print(f"\ntarget: {SDK} within {TARGET}x of plain {RAW} (no read-idle timeout), "
-          "per request, in requests/s")  # fmt: skip
+    raw, sdk = results[RAW], results[SDK]
+    bare, default = results[RAW_BARE], results[RAW_DEFAULT]
+    print(f"\ntarget: {SDK} at most {TARGET}x of '{RAW}' (the same timeouts: like for "
+          "like) per request, in requests/s")  # fmt: skip
     for label, c in (("sequential", 1), ("50-concurrent", 50)):
         ratio = raw[c][0] / sdk[c][0]
         print(f"  {label:<14} {ratio:.2f}x -> {_verdict(ratio, TARGET)}"
-              f"   (vs raw + SDK timeouts: {same[c][0] / sdk[c][0]:.2f}x;"
-              f" CPU per request vs plain raw: {sdk[c][1] / raw[c][1]:.2f}x)")  # fmt: skip
+              f"   (vs aiohttp defaults: {default[c][0] / sdk[c][0]:.2f}x,"
+              f" {_verdict(default[c][0] / sdk[c][0], TARGET)};"
+              f" vs no timeouts: {bare[c][0] / sdk[c][0]:.2f}x;"
+              f" CPU per request vs same timeouts: {sdk[c][1] / raw[c][1]:.2f}x)")  # fmt: skip
+    if OPENAI in results:
+        times = sdk[50][0] / results[OPENAI][50][0]
+        print(f"target: {SDK} at least {OPENAI_TARGET:.0f}x {OPENAI}'s requests/s at "
+              f"50-concurrent: {times:.1f}x -> {_verdict(OPENAI_TARGET, times)}")  # fmt: skip
+    else:
+        print(f"target vs {OPENAI}: not checked ({OPENAI} is not installed)")
 
 
 def _table(results: Results, column: int, fmt: str, ratio: Callable[[float, float], float]) -> None:
     raw = results[RAW]
-    print(f"{'client':<28}{'sequential':>12}{'50-concurrent':>15}{'vs raw seq':>12}"
+    print(f"{'client':<32}{'sequential':>12}{'50-concurrent':>15}{'vs raw seq':>12}"
           f"{'vs raw 50':>11}")  # fmt: skip
     for name, by_c in results.items():
         seq, conc = by_c[1][column], by_c[50][column]
-        print(f"{name:<28}{fmt.format(seq)}{fmt.format(conc):>15}"
+        print(f"{name:<32}{fmt.format(seq)}{fmt.format(conc):>15}"
               f"{ratio(raw[1][column], seq):>11.2f}x"
               f"{ratio(raw[50][column], conc):>10.2f}x")  # fmt: skip
 

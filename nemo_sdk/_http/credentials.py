@@ -44,10 +44,36 @@ class Credentials:
         if self.tokens.current is None:
             await self.tokens.get(self._fetch)
 
+    def ready_headers(
+        self, extra: Mapping[str, str] | None, *, to_api: bool, authenticated: bool
+    ) -> tuple[Headers, int] | None:
+        """:meth:`headers` without waiting, or ``None`` when they need a token fetched.
+
+        Nearly every attempt has its token already: this spares it a coroutine.
+        """
+        current = self.tokens.current
+        if authenticated and to_api and current is None:
+            return None
+        return self._headers_now(extra, to_api, authenticated, current)
+
     async def headers(
         self, extra: Mapping[str, str] | None, *, to_api: bool, authenticated: bool
     ) -> tuple[Headers, int]:
         """The headers of one attempt, and the generation of the token they carry."""
+        if authenticated and to_api and self.tokens.current is None:
+            # Only after a renewal failed and a retry came back here.
+            token, generation = await self.tokens.get(self._fetch)
+            return self._headers_now(extra, to_api, authenticated, token, generation)
+        return self._headers_now(extra, to_api, authenticated, self.tokens.current)
+
+    def _headers_now(
+        self,
+        extra: Mapping[str, str] | None,
+        to_api: bool,
+        authenticated: bool,
+        current: str | None,
+        generation: int | None = None,
+    ) -> tuple[Headers, int]:
         if not to_api:
             # The API's own headers (attribution, client id) go only to the API's
             # origin; another host (the CDN) gets what the caller passed, nothing else.
@@ -55,14 +81,12 @@ class Credentials:
                 raise errors.InvalidArgument("refusing to send the token to another origin")
             return CIMultiDict(extra or {}), 0
         token: str | None = None
-        generation = 0
-        if authenticated:
-            tokens = self.tokens
-            token = tokens.current
-            if token is None:  # only after a renewal failed and a retry came back here
-                token, generation = await tokens.get(self._fetch)
-            else:  # no await: this runs on every call
-                generation = tokens.generation
+        if not authenticated:
+            generation = 0
+        else:
+            token = current
+            if generation is None:
+                generation = self.tokens.generation
         client_id = self.client_ids.get()
         if not extra:
             key = (client_id, token)

@@ -55,8 +55,13 @@ def _request_id(headers: Mapping[str, str]) -> str | None:
 
 
 def _loads(body: bytes) -> Any:
-    if not body.strip():
-        return None
+    # An empty or blank body fails to parse like any other non-JSON: ``None``.
+    try:
+        # UTF-8 first, as APIs send it: ``json.loads(bytes)`` would first sniff the
+        # encoding on every call. Anything else (a BOM, UTF-16) gets the sniffing below.
+        return json.loads(body.decode())
+    except (ValueError, RecursionError):
+        pass
     try:
         return json.loads(body)
     except (ValueError, RecursionError):

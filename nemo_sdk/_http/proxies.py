@@ -25,9 +25,12 @@ def _env(name: str) -> str | None:
     lower = environ.get(name)
     if lower is not None:
         return lower
-    if name == "http_proxy" and "REQUEST_METHOD" in environ:
+    upper = environ.get(name.upper())
+    # Asked only when there is an upper-case value: each lookup of a name that is not
+    # set costs a KeyError inside os.environ, and this runs on every request.
+    if upper is not None and name == "http_proxy" and "REQUEST_METHOD" in environ:
         return None  # httpoxy: under CGI, HTTP_PROXY is a request header, not a setting
-    return environ.get(name.upper())
+    return upper
 
 
 def proxy_for(url: URL) -> tuple[URL | None, dict[str, str] | None]:

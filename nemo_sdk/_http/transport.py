@@ -199,9 +199,14 @@ class Transport:
             await credentials.first_token()
 
         async def attempt(number: int) -> T:
-            headers, call.generation = await credentials.headers(
+            ready = credentials.ready_headers(
                 call.headers, to_api=call.to_api, authenticated=call.authenticated
             )
+            if ready is None:  # no token: fetched (single flight) before this attempt
+                ready = await credentials.headers(
+                    call.headers, to_api=call.to_api, authenticated=call.authenticated
+                )
+            headers, call.generation = ready
             call.started = time.perf_counter()
             response = await send(
                 self._pool,

@@ -225,6 +225,8 @@ def test_trust_env_must_be_a_bool() -> None:
         ),
         ({"https_proxy": "", "HTTPS_PROXY": "http://up:1"}, "https://a/", None),
         ({"HTTP_PROXY": "http://p:1", "REQUEST_METHOD": "GET"}, "http://a/", None),  # CGI
+        ({"http_proxy": "http://low:1", "REQUEST_METHOD": "GET"}, "http://a/", "http://low:1"),
+        ({"HTTPS_PROXY": "http://p:1", "REQUEST_METHOD": "GET"}, "https://a/", "http://p:1"),
         ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": ".example"}, "https://api.example/", None),
         ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "*"}, "https://api.example/", None),
         ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "other"}, "https://api.example/", "http://p:1"),

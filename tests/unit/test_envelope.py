@@ -132,3 +132,31 @@ def test_deeply_nested_json_is_refused_cleanly() -> None:
     deep = b"[" * 100_000 + b"]" * 100_000
     with pytest.raises(errors.InvalidResponseError):
         decode(200, {}, deep)
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        '{"code": 0, "data": {"name": "é"}}'.encode(),
+        '\ufeff{"code": 0, "data": {"name": "é"}}'.encode(),  # a UTF-8 byte order mark
+        '{"code": 0, "data": {"name": "é"}}'.encode("utf-16"),
+        '{"code": 0, "data": {"name": "é"}}'.encode("utf-16-le"),  # no BOM: valid UTF-8 too
+        '{"code": 0, "data": {"name": "é"}}'.encode("utf-32"),
+    ],
+)
+def test_every_json_encoding_is_read_not_only_utf8(encoded: bytes) -> None:
+    # The body is parsed as UTF-8 text first (the fast path); what ``json.loads`` reads
+    # from bytes (a BOM, UTF-16, UTF-32) must still be read.
+    assert decode(200, {}, encoded) == {"code": 0, "data": {"name": "é"}}
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=st.binary(max_size=200) | st.text(max_size=60).map(str.encode))
+def test_a_body_parses_as_json_loads_of_its_bytes_does(raw: bytes) -> None:
+    from nemo_sdk._envelope import _loads
+
+    try:
+        expected = None if not raw.strip() else json.loads(raw)
+    except (ValueError, RecursionError):
+        expected = None
+    assert json.dumps(_loads(raw)) == json.dumps(expected)  # NaN-safe equality
