@@ -153,7 +153,7 @@ def test_every_json_encoding_is_read_not_only_utf8(encoded: bytes) -> None:
 @settings(max_examples=300, deadline=None)
 @given(raw=st.binary(max_size=200) | st.text(max_size=60).map(str.encode))
 def test_a_body_parses_as_json_loads_of_its_bytes_does(raw: bytes) -> None:
-    from nemo_sdk._envelope import _loads
+    from nemo_sdk._http.envelope import _loads
 
     try:
         expected = None if not raw.strip() else json.loads(raw)
