@@ -46,7 +46,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, seconds)
 
 
-def _request_id(headers: Mapping[str, str]) -> str | None:
+def request_id_of(headers: Mapping[str, str]) -> str | None:
+    """The server's id for a request, from the first request-id header it sent."""
     for name in REQUEST_ID_HEADERS:
         value = headers.get(name)
         if value:
@@ -146,7 +147,7 @@ def _classify(
         # A body "code" that only repeats the HTTP status is no API code (API.md's are
         # 1001, 1002, 2001, 4001, 4002): ``code`` is None then, as when there is none.
         "code": None if code == status and code not in _CODE_ERRORS else code,
-        "request_id": _request_id(headers),
+        "request_id": request_id_of(headers),
         "body": redact(_text(body[:4000])),
     }
     if status == 429 or code == 429:

@@ -16,7 +16,7 @@ from multidict import CIMultiDictProxy
 from .. import errors
 from .._util.logging import redact
 from .._util.secrets import scrub_exception
-from .envelope import REQUEST_ID_HEADERS
+from .envelope import request_id_of
 
 __all__ = ["Response", "connection_error", "describe_cause"]
 
@@ -86,11 +86,7 @@ class Response:
     @property
     def request_id(self) -> str | None:
         """The server's id for this request (``X-Request-Id``...), when it sent one."""
-        for name in REQUEST_ID_HEADERS:
-            value = self.headers.get(name)
-            if value:
-                return value
-        return None
+        return request_id_of(self.headers)
 
     async def read(self) -> bytes:
         """The whole body."""

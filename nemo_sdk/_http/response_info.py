@@ -13,7 +13,7 @@ from typing import Any, Protocol, TypeVar
 
 from multidict import CIMultiDictProxy
 
-from .envelope import REQUEST_ID_HEADERS
+from .envelope import request_id_of
 
 T = TypeVar("T")
 
@@ -35,11 +35,7 @@ class ResponseInfo:
     @property
     def request_id(self) -> str | None:
         """The server's id for this request (``X-Request-Id``), to quote in a support ticket."""
-        for name in REQUEST_ID_HEADERS:
-            value = self.headers.get(name)
-            if value:
-                return value
-        return None
+        return request_id_of(self.headers)
 
     def json(self) -> Any:
         """The raw body parsed as JSON (the whole envelope, before any model)."""

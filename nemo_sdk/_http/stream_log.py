@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping
 
 from .._util.logging import logger
-from .envelope import REQUEST_ID_HEADERS
+from .envelope import request_id_of
 from .response import Response
 
 __all__ = ["log_stream_end", "log_stream_open", "request_id_note"]
@@ -16,11 +16,8 @@ __all__ = ["log_stream_end", "log_stream_open", "request_id_note"]
 
 def request_id_note(headers: Mapping[str, str]) -> str:
     """`` (request id req_…)`` when the answer carries one, else ``""``."""
-    for name in REQUEST_ID_HEADERS:
-        value = headers.get(name)
-        if value:
-            return f" (request id {value})"
-    return ""
+    request_id = request_id_of(headers)
+    return f" (request id {request_id})" if request_id else ""
 
 
 def log_stream_open(where: str, resp: Response, started: float) -> None:

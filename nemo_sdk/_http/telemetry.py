@@ -33,7 +33,7 @@ from yarl import URL
 
 from .._util.logging import redact
 from .._version import __version__
-from .envelope import REQUEST_ID_HEADERS
+from .envelope import request_id_of
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
@@ -54,14 +54,6 @@ def tracer() -> Tracer | None:
         # Before a provider is set this is a proxy that follows the one set later.
         _tracer = trace.get_tracer("nemo_sdk", __version__)
     return _tracer
-
-
-def _request_id(headers: Mapping[str, str]) -> str | None:
-    for name in REQUEST_ID_HEADERS:
-        value = headers.get(name)
-        if value:
-            return value
-    return None
 
 
 def _error(span: Span, kind: str, exc: BaseException | None = None) -> None:
@@ -126,7 +118,7 @@ def http_span(
 def answered(span: Span, status: int, headers: Mapping[str, str]) -> None:
     """Record the answer of an attempt: its status and request id (no other header)."""
     span.set_attribute("http.response.status_code", status)
-    request_id = _request_id(headers)
+    request_id = request_id_of(headers)
     if request_id is not None:
         span.set_attribute("nemo.request_id", request_id)
     if status >= 400:
@@ -214,7 +206,7 @@ class Turn:
 
         span = self.span
         if response is not None:
-            request_id = _request_id(response.headers)
+            request_id = request_id_of(response.headers)
             if request_id is not None:
                 span.set_attribute("nemo.request_id", request_id)
         if reply is not None:
