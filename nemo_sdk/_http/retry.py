@@ -24,14 +24,13 @@ status and the code decide, never the words of the message.
 One plain loop applies the table: the first attempt is the loop's first turn (no
 machinery before it), and each rule's budget ends the loop. tenacity's
 ``AsyncRetrying`` measured about 150 µs per call on this path (the SDK's whole
-budget for a loopback request), so only the back-off formula is kept from it:
-full jitter, as its ``wait_random_exponential``.
+budget for a loopback request), so the loop is ours and the back-off is tenacity's
+own ``wait_random_exponential`` (full jitter), asked only after a transient failure.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Awaitable, Callable
 from typing import Literal, NoReturn, TypeVar
 
@@ -71,10 +70,23 @@ def classify(
 def _wait(kind: RetryKind, exc: errors.NemoError, settings: RetrySettings, number: int) -> float:
     if kind == "rate_limit" and isinstance(exc, errors.RateLimitError):
         return exc.retry_after if exc.retry_after is not None else settings.rate_limit_wait
-    if kind == "transient":  # full jitter: uniform up to the exponential bound
-        bound = settings.backoff_initial * 2 ** (number - 1)
-        return random.uniform(0, min(settings.backoff_max, bound))
+    if kind == "transient":
+        return _backoff(settings, number)
     return 0.0
+
+
+def _backoff(settings: RetrySettings, number: int) -> float:
+    """tenacity's full jitter: uniform up to ``backoff_initial * 2**(number-1)``, capped."""
+    import tenacity  # only after a failure: the success path never loads it
+
+    state = tenacity.RetryCallState(
+        retry_object=tenacity.AsyncRetrying(), fn=None, args=(), kwargs={}
+    )
+    state.attempt_number = number
+    wait = tenacity.wait_random_exponential(
+        multiplier=settings.backoff_initial, max=settings.backoff_max
+    )
+    return float(wait(state))
 
 
 async def with_retries(

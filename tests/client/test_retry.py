@@ -176,3 +176,15 @@ async def test_with_options_changes_retries_and_shares_the_pool(emulator: Emulat
         assert quick._transport._pool is nemo._transport._pool
         assert quick._transport.tokens is nemo._transport.tokens
     assert quick.closed
+
+
+@pytest.mark.parametrize(("number", "bound"), [(1, 0.5), (2, 1.0), (3, 2.0), (10, 8.0)])
+def test_transient_backoff_is_full_jitter_up_to_the_doubling_bound(
+    number: int, bound: float
+) -> None:
+    from nemo_sdk._http.retry import _backoff
+
+    settings = RetrySettings(max_retries=10, backoff_initial=0.5, backoff_max=8.0)
+    waits = [_backoff(settings, number) for _ in range(300)]
+    assert all(0 <= w <= bound for w in waits)
+    assert max(waits) > bound * 0.8  # uniform over the whole range, not a fixed wait
