@@ -116,13 +116,13 @@ def test_a_client_outlives_any_number_of_asyncio_runs(client_kwargs: dict[str, A
         assert nemo.state.get(first) is not None and nemo.state.get(second) is not None
 
 
-def test_errors_arrive_with_their_types(nemo: NemoClient) -> None:
+def test_errors_arrive_with_their_types(nemo: NemoClient, tmp_path: Path) -> None:
     with pytest.raises(SessionNotFoundError):
         nemo.chat.send("sess_nowhere", "hello")
     with pytest.raises(InvalidArgument):  # checked before anything is sent
         nemo.chat.send("sess_x", "   ")
     with pytest.raises(InvalidArgument):
-        nemo.generate_and_export("a lake", max_turns=0)
+        nemo.generate_and_export("a lake", tmp_path / "lake.mp4", max_turns=0)
 
 
 def test_close_stops_the_loop_and_closes_the_async_client(
