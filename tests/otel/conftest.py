@@ -9,15 +9,13 @@ the ones that check OpenTelemetry is *not* loaded need nothing.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from nemo_sdk import NemoClient, RenderSettings
-from nemo_sdk.emulator import Emulator
-from tests.conftest import FAST_RETRY
+# The emulator and client of the workflow tests (small, quick renders), for these too.
+from tests.workflows.conftest import client, emulator  # noqa: F401
 
 NO_OTEL_SDK = "the otel-test extra: pip install -e '.[otel-test]'"
 _exporter: Any = None
@@ -66,27 +64,3 @@ def spans() -> Iterator[Any]:
     finally:
         gate.open = False
         exporter.clear()
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    async with Emulator(
-        starting_credits=10_000,
-        render_seconds=0.05,
-        clip_seconds=1,
-        clip_width=160,
-        clip_height=90,
-        clip_fps=12,
-    ) as emu:
-        yield emu
-
-
-@pytest.fixture
-async def client(emulator: Emulator, tmp_path: Path) -> AsyncIterator[NemoClient]:
-    async with NemoClient(
-        base_url=emulator.url,
-        retry=FAST_RETRY,
-        render_settings=RenderSettings(poll_interval=0.01),
-        journal_path=tmp_path / "journal.sqlite3",
-    ) as nemo:
-        yield nemo
