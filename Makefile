@@ -29,9 +29,7 @@ demo: $(DEMO_STAMP)
 # The whole suite, in parallel (pytest-xdist): a tier that shares one server (the ADK
 # server, the Temporal dev server, the docs' emulator) stays on one worker (loadgroup).
 # `make test PYTEST_WORKERS=0` runs it in this process, serially.
-# Two workers a core: the suite waits on subprocesses and servers about half the time
-# (2 cores: 157 s with 4 workers, 165 s with 3, 180 s with 2).
-PYTEST_WORKERS ?= $(shell python3 -c "import os; print(2 * (os.cpu_count() or 1))")
+PYTEST_WORKERS ?= auto
 PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadgroup
 
 test: $(STAMP)
