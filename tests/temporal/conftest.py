@@ -12,6 +12,7 @@ running the whole tier would be the run's tail.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -113,7 +114,16 @@ def temporal_address() -> Iterator[str]:
 
 @pytest.fixture
 async def temporal(temporal_address: str) -> Client:
-    return await Client.connect(temporal_address)
+    # The port listens before the frontend is healthy: a first connect on a loaded box can
+    # meet "Frontend is not healthy yet" (seen with four xdist workers on two cores).
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return await Client.connect(temporal_address)
+        except RuntimeError as exc:
+            if "not healthy" not in str(exc) or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
 
 
 def _read_ready(proc: subprocess.Popen[str], what: str, timeout: float = 30.0) -> str:
