@@ -73,7 +73,7 @@ async def test_a_stalled_body_times_out_on_the_read_limit_not_the_total(serve: S
 
 async def test_no_answer_at_all_times_out_on_the_read_limit(serve: Serve) -> None:
     async def silent(request: web.Request) -> web.StreamResponse:
-        await asyncio.sleep(60.0)
+        await asyncio.Event().wait()  # parked until the client hangs up
         return web.Response(body=BODY, content_type="application/json")
 
     url = await serve(silent)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,27 +17,28 @@ from nemo_sdk.emulator import Emulator
 pytest.importorskip("av")
 
 
-async def test_one_run_reports_its_cost(tmp_path: Path) -> None:
+@contextlib.asynccontextmanager
+async def _tiny_client(tmp_path: Path, **knobs: Any) -> AsyncIterator[NemoClient]:
+    """A client of an emulator rendering 64x36 in 50 ms, polled every 20 ms."""
     async with Emulator(
-        render_seconds=0.05, clip_width=64, clip_height=36, canvas_width=64, canvas_height=36
+        render_seconds=0.05, clip_width=64, clip_height=36, canvas_width=64, canvas_height=36,
+        **knobs,
     ) as emu, NemoClient(
         base_url=emu.url, render_settings=RenderSettings(poll_interval=0.02),
         client_id_path=tmp_path / "cid",
         journal_path=False,
     ) as nemo:  # fmt: skip
+        yield nemo
+
+
+async def test_one_run_reports_its_cost(tmp_path: Path) -> None:
+    async with _tiny_client(tmp_path) as nemo:
         result = await nemo.generate_and_export("a kite", tmp_path / "k.mp4")
     assert result.credits_spent == 100
 
 
 async def test_two_runs_at_once_never_report_each_others_cost(tmp_path: Path) -> None:
-    async with Emulator(
-        starting_credits=1000, render_seconds=0.05, clip_width=64, clip_height=36,
-        canvas_width=64, canvas_height=36,
-    ) as emu, NemoClient(
-        base_url=emu.url, render_settings=RenderSettings(poll_interval=0.02),
-        client_id_path=tmp_path / "cid",
-        journal_path=False,
-    ) as nemo:  # fmt: skip
+    async with _tiny_client(tmp_path, starting_credits=1000) as nemo:
         results = await asyncio.gather(
             nemo.generate_and_export("a kite", tmp_path / "a.mp4"),
             nemo.generate_and_export("a boat", tmp_path / "b.mp4"),
@@ -58,14 +62,7 @@ async def test_batch_progress_says_which_item_it_belongs_to(tmp_path: Path) -> N
 
     heard: list[Progress] = []
     (tmp_path / "out").mkdir()
-    async with Emulator(
-        starting_credits=1000, render_seconds=0.05, clip_width=64, clip_height=36,
-        canvas_width=64, canvas_height=36,
-    ) as emu, NemoClient(
-        base_url=emu.url, render_settings=RenderSettings(poll_interval=0.02),
-        client_id_path=tmp_path / "cid",
-        journal_path=False,
-    ) as nemo:  # fmt: skip
+    async with _tiny_client(tmp_path, starting_credits=1000) as nemo:
         results = await nemo.batch(
             ["a kite", "a boat"], out_dir=tmp_path / "out", on_progress=heard.append
         )
